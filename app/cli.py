@@ -1,0 +1,99 @@
+"""Command-line interface: one group per noun. Commands call the same services as the web
+pages, acting as the system, print a summary and exit non-zero on failure."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import Organisation, Role, User
+from app.services import catalogue, demo, outbox, users
+from app.services.errors import DomainError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+catalogue_cli = AppGroup("catalogue", help="Manage the device catalogue.")
+outbox_cli = AppGroup("outbox", help="Apply queued work (mail, index updates, builds).")
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="The user's full name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--organisation", required=True, help="Name of an existing organisation.")
+@click.option("--manufacturer-id", type=int, default=None, help="For manufacturer users.")
+def create_user_command(email, full_name, role, organisation, manufacturer_id):
+    """Create a user and e-mail them a link to set their password."""
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == organisation))
+    if org is None:
+        _fail(f"No organisation named {organisation!r}.")
+    try:
+        user = users.create_user(
+            actor=None,
+            email=email,
+            full_name=full_name,
+            role=role,
+            organisation_id=org.id,
+            manufacturer_id=manufacturer_id,
+        )
+    except DomainError as exc:
+        _fail(f"Not created: {exc.message} {exc.field_errors or ''}")
+    outbox.drain(limit=10)
+    click.echo(
+        f"Created {user.email} ({user.role.value}); a set-password link was queued by e-mail."
+    )
+
+
+@catalogue_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="Import the good rows even if some rows are bad.")
+def import_catalogue_command(file: Path, partial: bool):
+    """Import device models from a CSV file (idempotent)."""
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            result = catalogue.import_csv(
+                actor=None, lines=handle, partial=partial, source=file.name
+            )
+    except UnicodeDecodeError as exc:
+        _fail(f"{file} is not UTF-8 text: {exc}")
+    for error in result.errors:
+        click.echo(f"line {error.line}: {error.reason}", err=True)
+    click.echo(result.summary())
+    if result.errors and not result.applied:
+        _fail("Nothing was imported because some rows are bad; fix them or use --partial.")
+
+
+@outbox_cli.command("drain")
+@click.option("--limit", default=1000, show_default=True)
+def drain_command(limit: int):
+    """Apply due outbox messages once."""
+    result = outbox.drain(limit=limit)
+    click.echo(f"{result.done} done, {result.retrying} to retry, {result.failed} failed")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
+def seed_demo_command(if_empty: bool):
+    """Load demo organisations, users and catalogue (idempotent). Development only."""
+    if current_app.config["APP_ENV"] == "production":
+        _fail("Refusing to load demo users with a published password in production.")
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("Database already has users; demo data not loaded.")
+        return
+    summary = demo.seed()
+    click.echo(summary.text())
+
+
+def register_commands(app: Flask) -> None:
+    for command in (users_cli, catalogue_cli, outbox_cli, seed_demo_command):
+        app.cli.add_command(command)

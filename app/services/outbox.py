@@ -1,0 +1,137 @@
+"""The transactional outbox and its drain.
+
+`enqueue` adds a row in the caller's transaction, so the work exists exactly when the change
+that caused it is committed. `drain` applies due rows one by one; a failure is retried with
+exponential back-off and, after OUTBOX_MAX_ATTEMPTS, left as `failed` for an admin to see
+and retry. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import OutboxMessage, OutboxStatus, User
+from app.models.base import utcnow
+from app.services import audit, mailer, policy
+from app.services.errors import NotFound
+
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+
+Handler = Callable[[dict], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(kind: str, payload: dict) -> OutboxMessage:
+    if kind not in HANDLERS:
+        raise KeyError(f"no outbox handler for {kind!r}")
+    message = OutboxMessage(kind=kind, payload=payload)
+    db.session.add(message)
+    return message
+
+
+def enqueue_email(*, to: str, subject: str, body: str) -> OutboxMessage:
+    return enqueue("email", {"to": to, "subject": subject, "body": body})
+
+
+@handler("email")
+def _send_email(payload: dict) -> None:
+    mailer.deliver(mailer.build_message(**payload))
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+
+
+@dataclass
+class DrainResult:
+    done: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.retrying + self.failed
+
+
+def drain(limit: int = 500) -> DrainResult:
+    """Apply due messages, each in its own transaction. Safe to run in several processes on
+    PostgreSQL (rows are claimed with SKIP LOCKED)."""
+    result = DrainResult()
+    for _ in range(limit):
+        message = _claim_next()
+        if message is None:
+            break
+        _apply(message, result)
+    return result
+
+
+def _claim_next() -> OutboxMessage | None:
+    stmt = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.pending)
+        .where(OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return db.session.scalar(stmt)
+
+
+def _apply(message: OutboxMessage, result: DrainResult) -> None:
+    message.attempts += 1
+    try:
+        HANDLERS[message.kind](message.payload)
+    except Exception as exc:  # any failure of the outside world is retried, never lost
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            message.status = OutboxStatus.failed
+            result.failed += 1
+        else:
+            message.next_attempt_at = utcnow() + backoff(message.attempts)
+            result.retrying += 1
+    else:
+        message.status = OutboxStatus.done
+        message.processed_at = utcnow()
+        message.last_error = None
+        result.done += 1
+    db.session.commit()
+
+
+def waiting(actor: User, *, page: int, per_page: int = 50):
+    """Messages not yet done, failures first, for the admin's outbox page."""
+    policy.require(actor, "outbox.manage")
+    stmt = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status != OutboxStatus.done)
+        .order_by(OutboxMessage.status.desc(), OutboxMessage.id)
+    )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def retry(*, actor: User, message_id: int) -> OutboxMessage:
+    policy.require(actor, "outbox.manage")
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status == OutboxStatus.done:
+        raise NotFound("No such message waiting in the outbox.")
+    message.status = OutboxStatus.pending
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    audit.record(actor, "outbox.retry", message, f"{message.kind} #{message.id}")
+    db.session.commit()
+    return message
