@@ -16,8 +16,8 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings.from_environment(Path(app.instance_path)))
     app.config.from_pyfile("config.py", silent=True)

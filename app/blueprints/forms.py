@@ -1,6 +1,9 @@
 """Helpers shared by every blueprint's forms."""
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from app.services.errors import ValidationFailed
 
@@ -20,3 +23,8 @@ def apply_field_errors(form: FlaskForm, exc: ValidationFailed) -> None:
 def form_status(form: FlaskForm) -> int:
     """422 when a submitted form is shown again with errors, 200 otherwise."""
     return 422 if form.is_submitted() and (form.errors or form.form_errors) else 200
+
+
+def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as select options."""
+    return [SelectChoice(value, label) for value, label in pairs]

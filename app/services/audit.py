@@ -27,7 +27,7 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
     if obj is not None:
-        object_type = object_type or type(obj).__tablename__
+        object_type = object_type or obj.__tablename__
         object_id = object_id or str(getattr(obj, "reference", None) or obj.id)
     event = AuditEvent(
         actor_id=actor.id if actor else None,

@@ -40,7 +40,7 @@ class ValidationFailed(DomainError):
 
 
 class SignInRefused(DomainError):
-    status = 200  # the form re-renders with the message; no hint why
+    status = 422  # the form re-renders with the message; no hint why
 
 
 class SignInThrottled(DomainError):

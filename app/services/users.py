@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OrganisationCategory, Role, User
@@ -68,7 +69,11 @@ def create_user(
         policy.require(actor, "users.manage")
     role = Role(role)
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
+        # Special-use domains such as .test are real addresses only outside production.
+        testing = current_app.config["APP_ENV"] != "production"
+        email = validate_email(
+            email, check_deliverability=False, test_environment=testing
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise ValidationFailed(str(exc), field_errors={"email": [str(exc)]}) from exc
     if accounts.find_user_by_email(email):

@@ -11,8 +11,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
+from app.blueprints.forms import options
 from app.models import OrganisationCategory, Role
 
 
@@ -26,7 +27,7 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired("Enter the organisation's name."), Length(max=200)],
     )
     category = SelectField(
-        "Category", choices=OrganisationCategory.choices(), validators=[DataRequired()]
+        "Category", choices=options(OrganisationCategory.choices()), validators=[DataRequired()]
     )
     manufacturer_ids = SelectMultipleField(
         "Manufacturers this organisation speaks for",
@@ -43,7 +44,6 @@ class NewUserForm(FlaskForm):
         "Email",
         validators=[
             DataRequired("Enter the user's email address."),
-            Email("Enter a valid email address."),
             Length(max=254),
         ],
     )
@@ -53,7 +53,7 @@ class NewUserForm(FlaskForm):
     organisation_id = SelectField(
         "Organisation", coerce=int, validators=[DataRequired("Choose an organisation.")]
     )
-    role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])
+    role = SelectField("Role", choices=options(Role.choices()), validators=[DataRequired()])
     manufacturer_id = SelectField(
         "Manufacturer (manufacturer users only)",
         coerce=_optional_int,
@@ -64,7 +64,7 @@ class NewUserForm(FlaskForm):
 
 
 class ChangeRoleForm(FlaskForm):
-    role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])
+    role = SelectField("Role", choices=options(Role.choices()), validators=[DataRequired()])
     manufacturer_id = SelectField(
         "Manufacturer (manufacturer users only)", coerce=_optional_int, validators=[Optional()]
     )

@@ -16,7 +16,7 @@ from app.blueprints.admin.forms import (
     UserActionForm,
     UserSearchForm,
 )
-from app.blueprints.forms import apply_field_errors, form_status
+from app.blueprints.forms import apply_field_errors, form_status, options
 from app.models import DeviceType
 from app.services import audit, catalogue, outbox, users
 from app.services.errors import ValidationFailed
@@ -36,7 +36,7 @@ def index():
 
 def _organisation_form(obj=None) -> OrganisationForm:
     form = OrganisationForm(obj=obj)
-    form.manufacturer_ids.choices = [(m.id, m.name) for m in catalogue.list_manufacturers()]
+    form.manufacturer_ids.choices = options((m.id, m.name) for m in catalogue.list_manufacturers())
     if obj is not None and not form.is_submitted():
         form.manufacturer_ids.data = [m.id for m in obj.manufacturers]
     return form
@@ -77,13 +77,12 @@ def organisation(organisation_id: int | None = None):
 
 
 def _with_user_choices(form):
-    form.manufacturer_id.choices = [("", "— none —")] + [
-        (m.id, m.name) for m in catalogue.list_manufacturers()
-    ]
+    makers = [(m.id, m.name) for m in catalogue.list_manufacturers()]
+    form.manufacturer_id.choices = options([("", "— none —"), *makers])
     if hasattr(form, "organisation_id"):
-        form.organisation_id.choices = [
+        form.organisation_id.choices = options(
             (o.id, f"{o.name} ({o.category.label})") for o in users.list_organisations(current_user)
-        ]
+        )
     return form
 
 
@@ -182,7 +181,7 @@ def user_action(user_id: int):
 @bp.route("/catalogue")
 def catalogue_list():
     filters = CatalogueFilterForm(request.args)
-    filters.device_type.choices = [("", "Any device type"), *DeviceType.choices()]
+    filters.device_type.choices = options([("", "Any device type"), *DeviceType.choices()])
     device_type = (
         filters.device_type.data if filters.device_type.data in DeviceType.__members__ else ""
     )
@@ -241,7 +240,7 @@ def manufacturer_aliases(manufacturer_id: int):
 @bp.route("/audit")
 def audit_log():
     filters = AuditFilterForm(request.args)
-    filters.action.choices = [("", "Any action")] + [(a, a) for a in audit.known_actions()]
+    filters.action.choices = options([("", "Any action")] + [(a, a) for a in audit.known_actions()])
     filters.validate()
     criteria = audit.AuditFilter(
         actor=filters.actor.data or "",
