@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models import Organisation, Role, User
 from app.services import catalogue, demo, outbox, users
+from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -59,13 +60,10 @@ def create_user_command(email, full_name, role, organisation, manufacturer_id):
 @click.option("--partial", is_flag=True, help="Import the good rows even if some rows are bad.")
 def import_catalogue_command(file: Path, partial: bool):
     """Import device models from a CSV file (idempotent)."""
-    try:
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            result = catalogue.import_csv(
-                actor=None, lines=handle, partial=partial, source=file.name
-            )
-    except UnicodeDecodeError as exc:
-        _fail(f"{file} is not UTF-8 text: {exc}")
+    with file.open("rb") as handle:
+        result = catalogue.import_csv(
+            actor=None, lines=utf8_lines(handle), partial=partial, source=file.name
+        )
     for error in result.errors:
         click.echo(f"line {error.line}: {error.reason}", err=True)
     click.echo(result.summary())

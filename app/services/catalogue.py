@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import DeviceModel, DeviceType, FirmwareVersion, Manufacturer, User
 from app.services import audit, policy
+from app.services.csv_input import UndecodableLine
 from app.services.errors import NotFound
 
 COLUMNS = (
@@ -122,6 +123,12 @@ def parse_row(line: int, raw: dict[str, str]) -> CatalogueRow:
     )
 
 
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, UndecodableLine):
+        return "the file is not UTF-8 text from here on (save it as CSV UTF-8)"
+    return f"unreadable CSV: {exc}"
+
+
 def read_rows(lines: Iterable[str], result: ImportResult) -> list[CatalogueRow]:
     """Parse the CSV text, collecting bad rows (by the line they start on) in `result`."""
     reader = csv.reader(lines)
@@ -130,8 +137,11 @@ def read_rows(lines: Iterable[str], result: ImportResult) -> list[CatalogueRow]:
     except StopIteration:
         result.errors.append(RowError(1, "the file is empty"))
         return []
+    except UndecodableLine as exc:
+        result.errors.append(RowError(exc.line, _unreadable(exc)))
+        return []
     except csv.Error as exc:
-        result.errors.append(RowError(1, f"unreadable CSV: {exc}"))
+        result.errors.append(RowError(1, _unreadable(exc)))
         return []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -145,9 +155,13 @@ def read_rows(lines: Iterable[str], result: ImportResult) -> list[CatalogueRow]:
             values = next(reader)
         except StopIteration:
             break
+        except UndecodableLine as exc:
+            # The rest of the file cannot be trusted: stop at the first undecodable line.
+            result.errors.append(RowError(exc.line, _unreadable(exc)))
+            break
         except csv.Error as exc:
             result.read += 1
-            result.errors.append(RowError(line, f"unreadable CSV: {exc}"))
+            result.errors.append(RowError(line, _unreadable(exc)))
             line = reader.line_num + 1
             continue
         if not any(v.strip() for v in values):

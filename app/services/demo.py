@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OrganisationCategory, Role, User
 from app.services import catalogue, passwords
+from app.services.csv_input import utf8_lines
 
 DEMO_PASSWORD = "Demo-Register-2026"  # noqa: S105 - development demo logins only
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_catalogue.csv"
@@ -95,8 +96,10 @@ def seed() -> DemoSummary:
     }
     db.session.commit()
 
-    with CATALOGUE_FILE.open(encoding="utf-8", newline="") as handle:
-        result = catalogue.import_csv(actor=None, lines=handle, source=CATALOGUE_FILE.name)
+    with CATALOGUE_FILE.open("rb") as handle:
+        result = catalogue.import_csv(
+            actor=None, lines=utf8_lines(handle), source=CATALOGUE_FILE.name
+        )
     if result.inserted:
         summary.created.append(f"{result.inserted} device models")
     makers = {m.name: m for m in db.session.scalars(sa.select(Manufacturer))}
@@ -106,6 +109,7 @@ def seed() -> DemoSummary:
     for maker_name, org_name in SPOKEN_FOR.items():
         makers[maker_name].organisation = organisations[org_name]
 
+    demo_hash = passwords.hash_password(DEMO_PASSWORD)
     for email, full_name, role, org_name, maker_name in USERS:
         summary.logins.append((email, role.label))
         if db.session.scalar(sa.select(User).where(User.email == email)):
@@ -117,7 +121,7 @@ def seed() -> DemoSummary:
                 role=role,
                 organisation=organisations[org_name],
                 manufacturer=makers.get(maker_name) if maker_name else None,
-                password_hash=passwords.hash_password(DEMO_PASSWORD),
+                password_hash=demo_hash,
             )
         )
         summary.created.append(f"user {email}")

@@ -1,5 +1,3 @@
-import io
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -19,6 +17,7 @@ from app.blueprints.admin.forms import (
 from app.blueprints.forms import apply_field_errors, form_status, options
 from app.models import DeviceType
 from app.services import audit, catalogue, outbox, users
+from app.services.csv_input import utf8_lines
 from app.services.errors import ValidationFailed
 
 
@@ -202,17 +201,13 @@ def catalogue_import():
     result = None
     if form.validate_on_submit():
         upload = form.file.data
-        text = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="", errors="strict")
-        try:
-            result = catalogue.import_csv(
-                actor=current_user, lines=text, partial=form.partial.data, source=upload.filename
-            )
-        except UnicodeDecodeError:
-            form.file.errors.append(
-                "The file is not UTF-8 text. Save it as CSV (UTF-8) and try again."
-            )
-        else:
-            flash(result.summary(), "success" if result.applied and not result.errors else "error")
+        result = catalogue.import_csv(
+            actor=current_user,
+            lines=utf8_lines(upload.stream),
+            partial=form.partial.data,
+            source=upload.filename,
+        )
+        flash(result.summary(), "success" if result.applied and not result.errors else "error")
     status = 422 if (result and result.errors and not result.applied) else form_status(form)
     return render_template("admin/catalogue_import.html", form=form, result=result), status
 

@@ -1,0 +1,155 @@
+"""Who may reach what: every endpoint of the app, for every role, has an expected answer.
+
+The table is checked against app.url_map, so a new route without an entry fails here."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Manufacturer, Organisation, OutboxMessage, User
+from app.services import demo, outbox
+from tests.support.html_checks import accessibility_problems
+
+ROLES = ["anonymous", "party", "manufacturer", "validator", "secas", "ssc", "admin"]
+SIGNED_IN_ROLES = ROLES[1:]
+
+
+def expect(anonymous: int, default: int, **by_role: int) -> dict[str, int]:
+    return {"anonymous": anonymous} | {r: by_role.get(r, default) for r in SIGNED_IN_ROLES}
+
+
+SIGNED_IN = expect(302, 200)
+ADMIN_ONLY = expect(302, 403, admin=200)
+ADMIN_ONLY_POST = expect(302, 403, admin=302)
+
+# endpoint -> (method, path template, expected status per role)
+ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
+    "main.index": ("GET", "/", SIGNED_IN),
+    "main.healthz": ("GET", "/healthz", expect(200, 200)),
+    "static": ("GET", "/static/css/app.css", expect(200, 200)),
+    "auth.login": ("GET", "/auth/login", expect(200, 302)),
+    "auth.logout": ("GET", "/auth/logout", SIGNED_IN),
+    "auth.change_password": ("GET", "/auth/password", SIGNED_IN),
+    "auth.set_password": ("GET", "/auth/set-password/not-a-token", expect(404, 404)),
+    "admin.index": ("GET", "/admin/", ADMIN_ONLY),
+    "admin.organisations": ("GET", "/admin/organisations", ADMIN_ONLY),
+    "admin.organisation": ("GET", "/admin/organisations/{organisation_id}", ADMIN_ONLY),
+    "admin.user_list": ("GET", "/admin/users", ADMIN_ONLY),
+    "admin.user_new": ("GET", "/admin/users/new", ADMIN_ONLY),
+    "admin.user_detail": ("GET", "/admin/users/{user_id}", ADMIN_ONLY),
+    "admin.user_action": ("POST", "/admin/users/{user_id}/action", ADMIN_ONLY_POST),
+    "admin.catalogue_list": ("GET", "/admin/catalogue", ADMIN_ONLY),
+    "admin.catalogue_import": ("GET", "/admin/catalogue/import", ADMIN_ONLY),
+    "admin.manufacturer_aliases": (
+        "GET",
+        "/admin/catalogue/manufacturers/{manufacturer_id}",
+        ADMIN_ONLY,
+    ),
+    "admin.audit_log": ("GET", "/admin/audit", ADMIN_ONLY),
+    "admin.outbox_list": ("GET", "/admin/outbox", ADMIN_ONLY),
+    "admin.outbox_retry": ("POST", "/admin/outbox/{message_id}/retry", ADMIN_ONLY_POST),
+}
+# The same admin pages with an id that does not exist: 404 for admins, 403 for the rest.
+MISSING_OBJECTS = {
+    "/admin/organisations/999999": expect(302, 403, admin=404),
+    "/admin/users/999999": expect(302, 403, admin=404),
+    "/admin/catalogue/manufacturers/999999": expect(302, 403, admin=404),
+    "/admin/outbox/999999/retry": expect(302, 403, admin=404),
+}
+
+
+def test_every_endpoint_has_an_entry(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(ROUTES), (
+        "add the new endpoint(s) to ROUTES with the expected answer per role"
+    )
+
+
+@pytest.fixture
+def seeded(app):
+    with app.app_context():
+        demo.seed()
+        outbox.enqueue_email(to="x@example.test", subject="s", body="b")
+        db.session.commit()
+        return {
+            "organisation_id": db.session.scalar(sa.select(Organisation.id).limit(1)),
+            "user_id": db.session.scalar(
+                sa.select(User.id).where(User.email == "supplier@demo.test")
+            ),
+            "manufacturer_id": db.session.scalar(sa.select(Manufacturer.id).limit(1)),
+            "message_id": db.session.scalar(sa.select(OutboxMessage.id)),
+        }
+
+
+def sign_in_as(client, role: str) -> None:
+    if role == "anonymous":
+        return
+    email = {"party": "supplier@demo.test", "manufacturer": "maker@demo.test"}.get(
+        role, f"{role}@demo.test"
+    )
+    response = client.post("/auth/login", data={"email": email, "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_the_table_says(app, seeded, role):
+    mismatches = []
+    client = app.test_client()
+    sign_in_as(client, role)
+    for endpoint, (method, template, expected) in ROUTES.items():
+        response = client.open(
+            template.format(**seeded), method=method, data={"act-action": "send_link"}
+        )
+        if response.status_code != expected[role]:
+            mismatches.append(
+                f"{method} {template}: {response.status_code}, expected {expected[role]}"
+            )
+        if response.status_code == 302 and role == "anonymous" and endpoint != "auth.login":
+            assert response.location.startswith("/auth/login"), endpoint
+    for path, expected in MISSING_OBJECTS.items():
+        method = "POST" if path.endswith("retry") else "GET"
+        status = client.open(path, method=method).status_code
+        if status != expected[role]:
+            mismatches.append(f"{method} {path}: {status}, expected {expected[role]}")
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_a_role_can_open_is_accessible(app, seeded, role):
+    client = app.test_client()
+    sign_in_as(client, role)
+    checked = 0
+    for endpoint, (method, template, expected) in ROUTES.items():
+        if method != "GET" or expected[role] != 200 or endpoint in {"static", "main.healthz"}:
+            continue
+        response = client.get(template.format(**seeded))
+        problems = accessibility_problems(
+            response.get_data(as_text=True), disclaimer=app.config["DISCLAIMER"]
+        )
+        assert problems == [], f"{template}: {problems}"
+        checked += 1
+    assert checked > 0
+
+
+def test_error_pages_are_accessible_and_styled(app, seeded):
+    client = app.test_client()
+    sign_in_as(client, "party")
+    for path, status in (("/admin/", 403), ("/no-such-page", 404)):
+        response = client.get(path)
+        assert response.status_code == status
+        assert (
+            accessibility_problems(
+                response.get_data(as_text=True), disclaimer=app.config["DISCLAIMER"]
+            )
+            == []
+        )
+
+
+def test_navigation_shows_administration_only_to_admins(app, seeded):
+    for role in SIGNED_IN_ROLES:
+        client = app.test_client()
+        sign_in_as(client, role)
+        html = client.get("/").get_data(as_text=True)
+        assert ('href="/admin/"' in html) == (role == "admin"), role
