@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 from app.models import Organisation, Role, User
@@ -80,6 +80,7 @@ def drain_command(limit: int):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
 def seed_demo_command(if_empty: bool):
     """Load demo organisations, users and catalogue (idempotent). Development only."""
