@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import DeviceModel, DeviceType, FirmwareVersion, Manufacturer, User
 from app.services import audit, policy
 from app.services.csv_input import UndecodableLine
-from app.services.errors import NotFound
+from app.services.errors import found
 
 COLUMNS = (
     "manufacturer",
@@ -281,10 +281,7 @@ def list_manufacturers() -> list[Manufacturer]:
 
 def get_manufacturer(actor: User, manufacturer_id: int) -> Manufacturer:
     policy.require(actor, "catalogue.manage")
-    maker = db.session.get(Manufacturer, manufacturer_id)
-    if maker is None:
-        raise NotFound("No such manufacturer.")
-    return maker
+    return found(db.session.get(Manufacturer, manufacturer_id), "manufacturer")
 
 
 def set_manufacturer_aliases(
@@ -292,9 +289,7 @@ def set_manufacturer_aliases(
 ) -> Manufacturer:
     if actor is not None:
         policy.require(actor, "catalogue.manage")
-    maker = db.session.get(Manufacturer, manufacturer_id)
-    if maker is None:
-        raise NotFound("No such manufacturer.")
+    maker = found(db.session.get(Manufacturer, manufacturer_id), "manufacturer")
     cleaned = list(dict.fromkeys(a.strip() for a in aliases if a.strip()))
     before = ", ".join(maker.aliases or [])
     maker.aliases = cleaned

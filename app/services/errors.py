@@ -45,3 +45,10 @@ class SignInRefused(DomainError):
 
 class SignInThrottled(DomainError):
     status = 429
+
+
+def found(obj, what: str):
+    """Return obj, or raise NotFound naming what was looked for."""
+    if obj is None:
+        raise NotFound(f"No such {what}.")
+    return obj

@@ -9,7 +9,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OrganisationCategory, Role, User
 from app.services import accounts, audit, policy
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed, found
 
 
 def list_users(actor: User, *, query: str = "", page: int = 1, per_page: int = 50):
@@ -27,10 +27,7 @@ def list_users(actor: User, *, query: str = "", page: int = 1, per_page: int = 5
 
 def get_user(actor: User, user_id: int) -> User:
     policy.require(actor, "users.manage")
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return found(db.session.get(User, user_id), "user")
 
 
 def _checked_binding(
@@ -144,10 +141,7 @@ def list_organisations(actor: User) -> list[Organisation]:
 
 def get_organisation(actor: User, organisation_id: int) -> Organisation:
     policy.require(actor, "organisations.manage")
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound("No such organisation.")
-    return organisation
+    return found(db.session.get(Organisation, organisation_id), "organisation")
 
 
 def save_organisation(
@@ -178,9 +172,7 @@ def save_organisation(
         db.session.add(organisation)
         action = "organisation.created"
     else:
-        organisation = db.session.get(Organisation, organisation_id)
-        if organisation is None:
-            raise NotFound("No such organisation.")
+        organisation = found(db.session.get(Organisation, organisation_id), "organisation")
         action = "organisation.updated"
     organisation.name, organisation.category = name, category
     wanted = set(manufacturer_ids)
