@@ -64,5 +64,11 @@ def from_environment(instance_path: Path) -> dict:
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "SESSION_HOURS": _int("SESSION_HOURS", 12),
         "AUDIT_PAGE_SIZE": _int("AUDIT_PAGE_SIZE", 50),
+        "REVIEW_WORKING_DAYS": _int("REVIEW_WORKING_DAYS", 10),
+        "REVIEW_EXTENSION_WORKING_DAYS": _int("REVIEW_EXTENSION_WORKING_DAYS", 5),
+        "REVIEW_REMINDER_WORKING_DAYS": _int("REVIEW_REMINDER_WORKING_DAYS", 2),
+        # False lets validators skip manufacturer review for a DMC with no catalogue maker.
+        "REVIEW_MANDATORY": _bool("REVIEW_MANDATORY", False),
+        "WORKING_DAYS_SUBDIVISION": os.environ.get("WORKING_DAYS_SUBDIVISION", "ENG"),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
     }

@@ -10,20 +10,57 @@ from app.models.accounts import (
 )
 from app.models.audit import AuditEvent
 from app.models.catalogue import DeviceModel, DeviceType, FirmwareVersion, Manufacturer
+from app.models.notifications import Delivery, Notification
 from app.models.outbox import OutboxMessage, OutboxStatus
+from app.models.reports import (
+    AffectedDevice,
+    CspRegion,
+    EventAudience,
+    FixType,
+    Impact,
+    ManufacturerReview,
+    Occurrence,
+    ReferenceCounter,
+    RejectionGround,
+    Report,
+    ReportEvent,
+    ReportKind,
+    ReportRevision,
+    ReportState,
+    ReviewResponse,
+    RootCauseStatus,
+)
 
 __all__ = [
+    "AffectedDevice",
     "AuditEvent",
+    "CspRegion",
+    "Delivery",
     "DeviceModel",
     "DeviceType",
+    "EventAudience",
     "FirmwareVersion",
+    "FixType",
+    "Impact",
     "LoginAttempt",
     "Manufacturer",
+    "ManufacturerReview",
+    "Notification",
+    "Occurrence",
     "Organisation",
     "OrganisationCategory",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordToken",
+    "ReferenceCounter",
+    "RejectionGround",
+    "Report",
+    "ReportEvent",
+    "ReportKind",
+    "ReportRevision",
+    "ReportState",
+    "ReviewResponse",
     "Role",
+    "RootCauseStatus",
     "User",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import LabelledEnum, enum_column, utcnow
+from app.models.notifications import Delivery
 
 
 class OrganisationCategory(LabelledEnum):
@@ -72,6 +73,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # How notifications reach this user by e-mail (alert storms taught us to fear mail storms).
+    notification_delivery: Mapped[Delivery] = mapped_column(
+        enum_column(Delivery), default=Delivery.immediate, server_default="immediate"
+    )
+    last_digest_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     manufacturer: Mapped[Manufacturer | None] = relationship()  # noqa: F821

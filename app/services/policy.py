@@ -1,23 +1,46 @@
 """The one place that answers "may this user do or see this?".
 
-Views, templates and services ask `can(user, action, obj)` or `require(...)`; nothing else
-compares roles. Actions are named strings. Area actions depend on the role alone; object
-actions (added with the report workflow) also look at the object.
+Views, templates and services ask `can(user, action, obj)` or `require(...)`; lists and counts
+go through `visible_reports(user, stmt)`, which says in SQL exactly what `can(user,
+"report.view", report)` says in Python (DESIGN §3; tests hold the two together). Nothing
+else compares roles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.models import Role, User
+import sqlalchemy as sa
+
+from app.models import (
+    AffectedDevice,
+    EventAudience,
+    ManufacturerReview,
+    Report,
+    ReportEvent,
+    ReportState,
+    Role,
+    User,
+)
 from app.services.errors import NotAllowed
 
+S = ReportState
 _EVERY_SIGNED_IN_ROLE = frozenset(Role)
+# Roles whose users report on behalf of their organisation.
+REPORTING_ROLES = frozenset({Role.party, Role.manufacturer})
+# From manufacturer review on, the manufacturers of the DMC's Devices see the report.
+MANUFACTURER_STATES = frozenset({S.manufacturer_review, S.approved, S.published, S.withdrawn})
 
 # Area actions: which roles may use a part of the portal at all.
 ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "portal.use": _EVERY_SIGNED_IN_ROLE,
     "account.change_password": _EVERY_SIGNED_IN_ROLE,
+    "notifications.read": _EVERY_SIGNED_IN_ROLE,
+    "records.browse": _EVERY_SIGNED_IN_ROLE,
+    "reports.submit": REPORTING_ROLES,
+    "validation.work": frozenset({Role.validator}),
+    "review.work": frozenset({Role.manufacturer}),
+    "workflow.tick": frozenset({Role.validator, Role.admin}),
     "admin.access": frozenset({Role.admin}),
     "audit.read": frozenset({Role.admin}),
     "users.manage": frozenset({Role.admin}),
@@ -26,8 +49,127 @@ ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "outbox.manage": frozenset({Role.admin}),
 }
 
-# Object actions: a predicate over (user, obj). Filled in by later capabilities.
-OBJECT_ACTIONS: dict[str, Callable[[User, object], bool]] = {}
+
+# --- the parts a user can play in a report ---------------------------------------------
+
+
+def is_author(user: User, report: Report) -> bool:
+    return report.author_id == user.id
+
+
+def in_reporting_organisation(user: User, report: Report) -> bool:
+    return user.role in REPORTING_ROLES and user.organisation_id == report.organisation_id
+
+
+def is_validator(user: User, report: Report | None = None) -> bool:
+    return user.role == Role.validator
+
+
+def is_involved_manufacturer(user: User, report: Report) -> bool:
+    return (
+        user.role == Role.manufacturer
+        and user.manufacturer_id is not None
+        and user.manufacturer_id in report.manufacturer_ids()
+    )
+
+
+# --- reports ----------------------------------------------------------------------------
+
+
+def sees_report(user: User, report: Report) -> bool:
+    """The whole report (DESIGN §3)."""
+    if report.state == S.draft:
+        return is_author(user, report)
+    if is_validator(user) or in_reporting_organisation(user, report):
+        return True
+    if is_involved_manufacturer(user, report) and report.state in MANUFACTURER_STATES:
+        return True
+    if report.security_sensitive:
+        return user.role == Role.ssc
+    return report.state == S.published
+
+
+def sees_withdrawal_notice(user: User, report: Report) -> bool:
+    """Everyone else sees only that a published record was withdrawn, and why."""
+    return report.state == S.withdrawn and not report.security_sensitive
+
+
+def sees_reporter(user: User, report: Report) -> bool:
+    """The reporting organisation's name: its members, validators and, with the reporter's
+    consent, the manufacturers concerned. Everyone else sees its category only."""
+    if is_validator(user) or in_reporting_organisation(user, report):
+        return True
+    return report.reveal_organisation and is_involved_manufacturer(user, report)
+
+
+def sees_event(user: User, event: ReportEvent) -> bool:
+    audience = event.audience
+    if is_validator(user):
+        return True
+    if audience == EventAudience.record:
+        return sees_report(user, event.report)
+    if audience == EventAudience.reporter:
+        return in_reporting_organisation(user, event.report)
+    if audience == EventAudience.manufacturer:
+        return user.role == Role.manufacturer and user.manufacturer_id == event.manufacturer_id
+    return False
+
+
+def sees_review(user: User, review: ManufacturerReview) -> bool:
+    if is_validator(user):
+        return True
+    return user.role == Role.manufacturer and user.manufacturer_id == review.manufacturer_id
+
+
+def responds_to_review(user: User, report: Report) -> bool:
+    return report.state == S.manufacturer_review and is_involved_manufacturer(user, report)
+
+
+def validates(user: User, report: Report) -> bool:
+    return is_validator(user) and report.state != S.draft
+
+
+OBJECT_ACTIONS: dict[str, Callable[[User, object], bool]] = {
+    "report.view": sees_report,
+    "report.view_notice": sees_withdrawal_notice,
+    "report.see_reporter": sees_reporter,
+    "report.validate": validates,
+    "review.respond": responds_to_review,
+    "review.view": sees_review,
+    "event.view": sees_event,
+}
+
+
+def visible_reports(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a select of Report to the reports `user` may see in full."""
+    return stmt.where(visibility_clause(user))
+
+
+def visibility_clause(user: User) -> sa.ColumnElement[bool]:
+    if not can(user, "portal.use"):
+        return sa.false()
+    own_draft = sa.and_(Report.state == S.draft, Report.author_id == user.id)
+    not_draft = Report.state != S.draft
+    if user.role == Role.validator:
+        return sa.or_(own_draft, not_draft)
+    public = sa.and_(Report.state == S.published, Report.security_sensitive.is_(False))
+    parts = [own_draft, public]
+    if user.role in REPORTING_ROLES:
+        parts.append(sa.and_(not_draft, Report.organisation_id == user.organisation_id))
+    if user.role == Role.manufacturer and user.manufacturer_id is not None:
+        involved = (
+            sa.select(AffectedDevice.id)
+            .where(AffectedDevice.report_id == Report.id)
+            .where(AffectedDevice.manufacturer_id == user.manufacturer_id)
+            .exists()
+        )
+        parts.append(sa.and_(Report.state.in_(MANUFACTURER_STATES), involved))
+    if user.role == Role.ssc:
+        parts.append(sa.and_(not_draft, Report.security_sensitive.is_(True)))
+    return sa.or_(*parts)
+
+
+# --- asking -----------------------------------------------------------------------------
 
 
 def can(user: User | None, action: str, obj: object | None = None) -> bool:
@@ -36,7 +178,7 @@ def can(user: User | None, action: str, obj: object | None = None) -> bool:
     if action in ROLE_ACTIONS:
         return user.role in ROLE_ACTIONS[action]
     if action in OBJECT_ACTIONS:
-        return OBJECT_ACTIONS[action](user, obj)
+        return obj is not None and OBJECT_ACTIONS[action](user, obj)
     raise KeyError(f"unknown policy action {action!r}")
 
 

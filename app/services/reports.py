@@ -1,0 +1,221 @@
+"""Reports as their reporters see them: drafts, submission, answering a validator's question,
+and reading what the policy allows. Validation and manufacturer review build on the helpers
+here (`get_visible`, `check_version`, `commit`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import (
+    EventAudience,
+    ReferenceCounter,
+    Report,
+    ReportEvent,
+    ReportState,
+    User,
+)
+from app.models.base import utcnow
+from app.services import audit, notifications, policy, workflow
+from app.services.errors import NotFound, StaleEdit, ValidationFailed
+from app.services.report_data import ReportInput, apply_values, checked_values
+
+DRAFT_PREFIX = "draft-"
+
+
+def key_of(report: Report) -> str:
+    """How a report is named in URLs: its reference, or draft-<id> before submission."""
+    return report.reference or f"{DRAFT_PREFIX}{report.id}"
+
+
+def _load(key: str) -> Report | None:
+    stmt = sa.select(Report).options(
+        selectinload(Report.devices), selectinload(Report.reviews), selectinload(Report.events)
+    )
+    if key.startswith(DRAFT_PREFIX) and key[len(DRAFT_PREFIX) :].isdigit():
+        stmt = stmt.where(Report.id == int(key[len(DRAFT_PREFIX) :]), Report.reference.is_(None))
+    else:
+        stmt = stmt.where(Report.reference == key.strip().upper())
+    return db.session.scalar(stmt)
+
+
+def get_visible(actor: User, key: str) -> Report:
+    """The report, if `actor` may see it in full. Unknown and forbidden both answer 404, so
+    guessing references reveals nothing."""
+    report = _load(key)
+    if report is None or not policy.can(actor, "report.view", report):
+        raise NotFound("No such report.")
+    return report
+
+
+@dataclass(frozen=True)
+class RecordView:
+    report: Report
+    full: bool  # False: only the withdrawal notice may be shown
+
+
+def get_record(actor: User, key: str) -> RecordView:
+    report = _load(key)
+    if report is not None and policy.can(actor, "report.view", report):
+        return RecordView(report, True)
+    if report is not None and policy.can(actor, "report.view_notice", report):
+        return RecordView(report, False)
+    raise NotFound("No such report.")
+
+
+def check_version(report: Report, seen_version: int | None) -> None:
+    if seen_version is None or int(seen_version) != report.version:
+        raise StaleEdit()
+
+
+def commit() -> None:
+    """Commit; a concurrent change that slipped in after our version check (the UPDATE
+    matched no row) is a stale edit, not a 500."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit() from None
+
+
+def history_for(actor: User, report: Report) -> list[ReportEvent]:
+    return [e for e in report.events if policy.can(actor, "event.view", e)]
+
+
+# --- drafts and submission ------------------------------------------------------------
+
+
+def create_draft(*, actor: User, data: ReportInput) -> Report:
+    policy.require(actor, "reports.submit")
+    values = checked_values(data)
+    report = Report(
+        author_id=actor.id,
+        organisation_id=actor.organisation_id,
+        state=ReportState.draft,
+        reveal_organisation=bool(data.reveal_organisation),
+    )
+    apply_values(report, values)
+    db.session.add(report)
+    db.session.flush()
+    report.events.append(
+        ReportEvent(actor_id=actor.id, action="created", audience=EventAudience.reporter)
+    )
+    audit.record(actor, "report.draft_created", report, report.title)
+    db.session.commit()
+    return report
+
+
+def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int) -> Report:
+    report = get_visible(actor, key)
+    check_version(report, seen_version)
+    values = checked_values(data)
+    workflow.apply(report, "edit", actor, audience=EventAudience.reporter)
+    apply_values(report, values)
+    report.reveal_organisation = bool(data.reveal_organisation)
+    audit.record(actor, "report.draft_updated", report, report.title)
+    commit()
+    return report
+
+
+def allocate_reference(year: int) -> str:
+    """The next IDR-YYYY-NNNNN. The counter row is locked by the UPDATE until commit, so
+    concurrent submissions on PostgreSQL queue for it and get distinct numbers."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(ReferenceCounter)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    number = db.session.execute(
+        sa.update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one()
+    return f"IDR-{year}-{number:05d}"
+
+
+def submit(*, actor: User, key: str, seen_version: int) -> Report:
+    report = get_visible(actor, key)
+    check_version(report, seen_version)
+    if not report.devices:
+        message = "Add at least one Device of the DMC before submitting."
+        raise ValidationFailed(message, field_errors={"devices": [message]})
+    workflow.apply(report, "submit", actor, audience=EventAudience.reporter)
+    report.reference = allocate_reference(date.today().year)
+    report.submitted_at = utcnow()
+    audit.record(actor, "report.submitted", report, report.title)
+    notifications.report_submitted(report)
+    commit()
+    return report
+
+
+def answer_info_request(*, actor: User, key: str, answer: str, seen_version: int) -> Report:
+    report = get_visible(actor, key)
+    check_version(report, seen_version)
+    if not answer.strip():
+        raise ValidationFailed(
+            "Enter your answer.", field_errors={"answer": ["Enter your answer."]}
+        )
+    workflow.apply(
+        report, "answer_info", actor, note=answer.strip(), audience=EventAudience.reporter
+    )
+    report.info_request = ""
+    audit.record(actor, "report.info_answered", report)
+    commit()
+    return report
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+def list_mine(actor: User) -> list[Report]:
+    """The actor's drafts and every submitted report of their organisation."""
+    policy.require(actor, "reports.submit")
+    stmt = (
+        sa.select(Report)
+        .where(
+            sa.or_(
+                Report.author_id == actor.id,
+                sa.and_(
+                    Report.organisation_id == actor.organisation_id,
+                    Report.state != ReportState.draft,
+                ),
+            )
+        )
+        .order_by(Report.updated_at.desc())
+    )
+    return list(db.session.scalars(policy.visible_reports(actor, stmt)))
+
+
+def list_published(actor: User, *, page: int, per_page: int = 25):
+    """Published records and withdrawal notices the actor may see, newest first."""
+    policy.require(actor, "records.browse")
+    notices = sa.and_(Report.state == ReportState.withdrawn, Report.security_sensitive.is_(False))
+    stmt = (
+        sa.select(Report)
+        .where(Report.state.in_([ReportState.published, ReportState.withdrawn]))
+        .where(sa.or_(policy.visibility_clause(actor), notices))
+        .order_by(Report.published_at.desc(), Report.id.desc())
+    )
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def find_by_reference(reference: str) -> Report | None:
+    """For checks such as "duplicate of": whether a submitted report exists."""
+    report = _load(reference)
+    if report is None or report.reference is None:
+        return None
+    return report
+
+
+def require_found(report: Report | None) -> Report:
+    if report is None:
+        raise NotFound("No such report.")
+    return report
