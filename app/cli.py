@@ -13,13 +13,15 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 from app.models import Organisation, Role, User
-from app.services import catalogue, demo, outbox, users
+from app.services import catalogue, demo, notifications, outbox, review, users
 from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 catalogue_cli = AppGroup("catalogue", help="Manage the device catalogue.")
 outbox_cli = AppGroup("outbox", help="Apply queued work (mail, index updates, builds).")
+workflow_cli = AppGroup("workflow", help="Time-driven steps of the report workflow.")
+notifications_cli = AppGroup("notifications", help="E-mail about notifications.")
 
 
 def _fail(message: str) -> None:
@@ -79,6 +81,33 @@ def drain_command(limit: int):
     click.echo(f"{result.done} done, {result.retrying} to retry, {result.failed} failed")
 
 
+@workflow_cli.command("tick")
+@click.option(
+    "--date",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as on this day (YYYY-MM-DD) instead of today.",
+)
+def tick_command(today):
+    """Record passed response windows as no response and remind before windows close.
+
+    Reminder e-mails are only queued; `flask outbox drain` sends them."""
+    result = review.tick(today.date() if today else None)
+    for name in result.no_response:
+        click.echo(f"no response: {name}")
+    for name in result.reminded:
+        click.echo(f"reminded: {name}")
+    click.echo(result.summary())
+
+
+@notifications_cli.command("digest")
+def digest_command():
+    """Queue the daily digest e-mail for each user who chose it and has something new."""
+    sent = notifications.send_digests()
+    click.echo(f"{sent} digest(s) queued; `flask outbox drain` sends them.")
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
@@ -94,5 +123,12 @@ def seed_demo_command(if_empty: bool):
 
 
 def register_commands(app: Flask) -> None:
-    for command in (users_cli, catalogue_cli, outbox_cli, seed_demo_command):
+    for command in (
+        users_cli,
+        catalogue_cli,
+        outbox_cli,
+        workflow_cli,
+        notifications_cli,
+        seed_demo_command,
+    ):
         app.cli.add_command(command)

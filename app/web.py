@@ -3,6 +3,8 @@ development outbox drain."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, flash, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -15,10 +17,29 @@ from app.services.errors import DomainError
 # (endpoint, label, policy action): the navigation shows each role what it may use.
 NAV_ITEMS = [
     ("main.index", "Home", "portal.use"),
+    ("records.index", "Published records", "records.browse"),
+    ("submission.mine", "My reports", "reports.submit"),
+    ("validation.queue", "Validation", "validation.work"),
+    ("review.queue", "Manufacturer review", "review.work"),
+    ("notifications.index", "Notifications", "notifications.read"),
     ("admin.index", "Administration", "admin.access"),
 ]
 # (endpoint, label, policy action, description) for the start page.
 DASHBOARD_ITEMS = [
+    (
+        "submission.new",
+        "Report an issue",
+        "reports.submit",
+        "an issue, defect or unusual Device behaviour, with a fix if you know one",
+    ),
+    ("records.index", "Published records", "records.browse", "known issues and their fixes"),
+    ("validation.queue", "Validation queue", "validation.work", "reports waiting for the DCC"),
+    (
+        "review.queue",
+        "Manufacturer review",
+        "review.work",
+        "reports involving your Devices, before publication",
+    ),
     (
         "admin.user_list",
         "Manage users",
@@ -91,7 +112,10 @@ def init_app(app: Flask) -> None:
             "disclaimer": app.config["DISCLAIMER"],
             "nav_items": NAV_ITEMS,
             "dashboard_items": DASHBOARD_ITEMS,
+            "today": date.today(),
         }
+
+    _register_filters(app)
 
     if app.config["OUTBOX_DRAIN_AFTER_REQUEST"]:
 
@@ -104,3 +128,47 @@ def init_app(app: Flask) -> None:
 
             response.call_on_close(drain)
             return response
+
+
+# Words for history entries: what happened, as a reader would say it.
+EVENT_LABELS = {
+    "created": "Draft created",
+    "edit": "Edited",
+    "submit": "Submitted to the DCC",
+    "start": "Validation started",
+    "request_info": "Information requested",
+    "answer_info": "Reporter answered",
+    "reject": "Rejected",
+    "send_to_manufacturers": "Sent to manufacturer review",
+    "manufacturer_respond": "Manufacturer responded",
+    "extend_deadline": "Response window extended",
+    "answer_dispute": "Validator answered a dispute",
+    "no_response": "No response by the deadline",
+    "approve": "Approved for publication",
+    "publish": "Published",
+    "revise": "Revised",
+    "withdraw": "Withdrawn",
+}
+
+
+def _change_text(value) -> str:
+    if value in (None, "", []):
+        return "(empty)"
+    if isinstance(value, list):
+        return "; ".join(
+            " ".join(str(v) for v in item.values() if v) if isinstance(item, dict) else str(item)
+            for item in value
+        )
+    return str(value)
+
+
+def _register_filters(app: Flask) -> None:
+    from app.models import CspRegion
+    from app.services.report_data import EDITABLE_FIELDS
+    from app.services.reports import key_of
+
+    app.add_template_filter(lambda v: CspRegion(v).label, "region_label")
+    app.add_template_filter(lambda a: EVENT_LABELS.get(a, a.replace("_", " ")), "event_label")
+    app.add_template_filter(lambda n: EDITABLE_FIELDS.get(n, n.replace("_", " ")), "field_label")
+    app.add_template_filter(_change_text, "change_text")
+    app.add_template_filter(key_of, "report_key")

@@ -298,3 +298,20 @@ def set_manufacturer_aliases(
     )
     db.session.commit()
     return maker
+
+
+def device_model_choices() -> list[tuple[int, str]]:
+    """Every catalogue model as (id, label), for picking the Devices of a DMC."""
+    stmt = (
+        sa.select(DeviceModel)
+        .join(DeviceModel.manufacturer)
+        .order_by(Manufacturer.name, DeviceModel.device_type, DeviceModel.model_name)
+    )
+    return [
+        (
+            m.id,
+            f"{m.manufacturer.name}: {m.model_name} ({m.device_type.value}, "
+            f"hardware {m.hardware_version}, model id {m.model_id_hex})",
+        )
+        for m in db.session.scalars(stmt)
+    ]

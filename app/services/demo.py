@@ -1,5 +1,6 @@
-"""Demo data for development: organisations of every kind, one user per role, and an invented
-device catalogue. Idempotent: running it again changes nothing that is already there."""
+"""Demo data for development: organisations of every kind, one user per role, an invented
+device catalogue and reports in every state. Idempotent: running it again changes nothing that
+is already there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OrganisationCategory, Role, User
-from app.services import catalogue, passwords
+from app.services import catalogue, demo_reports, passwords
 from app.services.csv_input import utf8_lines
 
 DEMO_PASSWORD = "Demo-Register-2026"  # noqa: S105 - development demo logins only
@@ -54,6 +55,13 @@ USERS = [
         Role.manufacturer,
         "Aldermoor Metering Ltd",
         "Aldermoor Metering Ltd",
+    ),
+    (
+        "hub@demo.test",
+        "Holly Hub",
+        Role.manufacturer,
+        "Corriemoor Comms Ltd",
+        "Corriemoor Comms Ltd",
     ),
     ("validator@demo.test", "Val Validator", Role.validator, "Data Communications Company", None),
     ("secas@demo.test", "Sol Secas", Role.secas, "SEC Administrator", None),
@@ -126,4 +134,5 @@ def seed() -> DemoSummary:
         )
         summary.created.append(f"user {email}")
     db.session.commit()
+    summary.created += demo_reports.seed_reports()
     return summary

@@ -17,7 +17,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Delivery, ManufacturerReview, Notification, Report, Role, User
 from app.models.base import utcnow
-from app.services import outbox, policy
+from app.services import audit, outbox, policy
 from app.services.errors import NotFound
 
 DIGEST_INTERVAL = timedelta(hours=20)  # a daily timer that drifts a little still sends daily
@@ -241,8 +241,6 @@ def mark_read(*, actor: User, notification_id: int | None = None) -> int:
 
 
 def set_delivery(*, actor: User, delivery: Delivery | str) -> User:
-    from app.services import audit
-
     policy.require(actor, "notifications.read")
     actor.notification_delivery = Delivery(delivery)
     audit.record(actor, "notifications.delivery_changed", actor, actor.notification_delivery.value)
@@ -251,11 +249,15 @@ def set_delivery(*, actor: User, delivery: Delivery | str) -> User:
 
 
 def send_digests(now: datetime | None = None) -> int:
-    """One e-mail per digest user with everything not yet e-mailed; returns how many."""
+    """One e-mail per user with everything not yet e-mailed; returns how many were queued.
+    Digest users get one at most every DIGEST_INTERVAL; a user who switched back to
+    immediate e-mail gets what was still waiting for their digest at once."""
     now = now or utcnow()
+    waiting = sa.select(Notification.user_id).where(Notification.emailed_at.is_(None))
     sent = 0
-    for user in _active(sa.select(User).where(User.notification_delivery == Delivery.daily_digest)):
-        if user.last_digest_at and now - user.last_digest_at < DIGEST_INTERVAL:
+    for user in _active(sa.select(User).where(User.id.in_(waiting))):
+        digest = user.notification_delivery == Delivery.daily_digest
+        if digest and user.last_digest_at and now - user.last_digest_at < DIGEST_INTERVAL:
             continue
         pending = list(
             db.session.scalars(
@@ -264,18 +266,26 @@ def send_digests(now: datetime | None = None) -> int:
                 .order_by(Notification.id)
             )
         )
-        if not pending:
-            continue
-        base = current_app.config["BASE_URL"]
-        body = "\n\n".join(f"- {n.subject}\n  {n.body}\n  {base}{n.link}" for n in pending)
         outbox.enqueue_email(
             to=user.email,
             subject=f"Issues & Defects Register: {len(pending)} new notification(s)",
-            body=_email_text(f"Since your last digest:\n\n{body}", "/notifications/"),
+            body=_email_text(_digest_text(pending), "/notifications/"),
         )
         for notification in pending:
             notification.emailed_at = now
-        user.last_digest_at = now
+        if digest:
+            user.last_digest_at = now
         sent += 1
     db.session.commit()
     return sent
+
+
+def _digest_text(pending: list[Notification]) -> str:
+    base = current_app.config["BASE_URL"]
+    items = []
+    for n in pending:
+        lines = [f"- {n.subject}", f"  {n.body}"]
+        if n.link:
+            lines.append(f"  {base}{n.link}")
+        items.append("\n".join(lines))
+    return "Since your last digest:\n\n" + "\n\n".join(items)

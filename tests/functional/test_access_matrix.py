@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Manufacturer, Organisation, OutboxMessage, User
-from app.services import demo, outbox
+from app.models import Manufacturer, Organisation, OutboxMessage, Report, ReportState, User
+from app.services import demo, demo_reports, outbox
 from tests.support.html_checks import accessibility_problems
 
 ROLES = ["anonymous", "party", "manufacturer", "validator", "secas", "ssc", "admin"]
@@ -23,6 +23,9 @@ def expect(anonymous: int, default: int, **by_role: int) -> dict[str, int]:
 SIGNED_IN = expect(302, 200)
 ADMIN_ONLY = expect(302, 403, admin=200)
 ADMIN_ONLY_POST = expect(302, 403, admin=302)
+REPORTERS = expect(302, 403, party=200, manufacturer=200)
+VALIDATOR_ONLY = expect(302, 403, validator=200)
+MANUFACTURER_ONLY = expect(302, 403, manufacturer=200)
 
 # endpoint -> (method, path template, expected status per role)
 ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
@@ -50,6 +53,41 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "admin.audit_log": ("GET", "/admin/audit", ADMIN_ONLY),
     "admin.outbox_list": ("GET", "/admin/outbox", ADMIN_ONLY),
     "admin.outbox_retry": ("POST", "/admin/outbox/{message_id}/retry", ADMIN_ONLY_POST),
+    # reports: {reference} is a published demo record involving the demo manufacturer;
+    # {draft_key} is the demo supplier's draft. POSTs carry no version, so a user who may
+    # act gets 409 (refused as stale) and nothing changes.
+    "records.index": ("GET", "/records/", SIGNED_IN),
+    "records.detail": ("GET", "/reports/{reference}", SIGNED_IN),
+    "submission.new": ("GET", "/reports/new", REPORTERS),
+    "submission.mine": ("GET", "/reports/mine", REPORTERS),
+    "submission.edit": (
+        "GET",
+        "/reports/{draft_key}/edit",
+        expect(302, 403, party=200, manufacturer=404),
+    ),
+    "submission.submit": (
+        "POST",
+        "/reports/{draft_key}/submit",
+        expect(302, 403, party=409, manufacturer=404),
+    ),
+    "submission.answer": (
+        "POST",
+        "/reports/{reference}/answer",
+        expect(302, 403, party=409, manufacturer=409),
+    ),
+    "validation.queue": ("GET", "/validation/", VALIDATOR_ONLY),
+    "validation.detail": ("GET", "/validation/{reference}", VALIDATOR_ONLY),
+    "validation.edit": ("GET", "/validation/{reference}/edit", VALIDATOR_ONLY),
+    "validation.act": ("POST", "/validation/{reference}/start", expect(302, 403, validator=409)),
+    "review.queue": ("GET", "/review/", MANUFACTURER_ONLY),
+    "review.detail": ("GET", "/review/{reference}", MANUFACTURER_ONLY),
+    # notifications
+    "notifications.index": ("GET", "/notifications/", SIGNED_IN),
+    "notifications.mark_all_read": ("POST", "/notifications/read", expect(302, 302)),
+    # Nobody's notification: every signed-in role gets 404, the same as for someone else's.
+    "notifications.mark_read": ("POST", "/notifications/999999/read", expect(302, 404)),
+    # The matrix posts no delivery choice, so the form comes back with its error.
+    "notifications.delivery": ("POST", "/notifications/delivery", expect(302, 422)),
 }
 # The same admin pages with an id that does not exist: 404 for admins, 403 for the rest.
 MISSING_OBJECTS = {
@@ -80,6 +118,12 @@ def seeded(app):
             ),
             "manufacturer_id": db.session.scalar(sa.select(Manufacturer.id).limit(1)),
             "message_id": db.session.scalar(sa.select(OutboxMessage.id)),
+            "reference": db.session.scalar(
+                sa.select(Report.reference).where(
+                    Report.title == demo_reports.DEMO_REPORTS[0][2]["title"]
+                )
+            ),
+            "draft_key": f"draft-{db.session.scalar(sa.select(Report.id).where(Report.state == ReportState.draft))}",
         }
 
 

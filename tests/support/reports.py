@@ -16,11 +16,11 @@ from app.models import (
     OrganisationCategory,
     Report,
     ReportState,
-    ReviewResponse,
     Role,
     User,
 )
-from app.services import catalogue, reports, review, validation
+from app.services import catalogue
+from app.services.demo_reports import take_to
 from app.services.report_data import DeviceInput, ReportInput
 from tests.conftest import _TEST_HASH, TEST_PASSWORD
 
@@ -143,65 +143,14 @@ def sample_input(cast: Cast, **overrides) -> ReportInput:
     return data
 
 
-ORDER = [
-    ReportState.draft,
-    ReportState.submitted,
-    ReportState.in_validation,
-    ReportState.manufacturer_review,
-    ReportState.approved,
-    ReportState.published,
-    ReportState.withdrawn,
-]
-
-
 def walk_to(cast: Cast, state: ReportState | str, **overrides) -> Report:
-    """Create a report as the cast's author and take it to `state` with the real services."""
-    state = ReportState(state)
-    author, validator = cast.user("author"), cast.user("validator")
-    report = reports.create_draft(actor=author, data=sample_input(cast, **overrides))
-    key = reports.key_of(report)
-    if state == ReportState.draft:
-        return report
-    report = reports.submit(actor=author, key=key, seen_version=report.version)
-    key = report.reference
-    if state == ReportState.submitted:
-        return report
-    report = validation.start(actor=validator, key=key, seen_version=report.version)
-    if state == ReportState.info_requested:
-        return validation.request_info(
-            actor=validator,
-            key=key,
-            question="Which CHF firmware exactly?",
-            seen_version=report.version,
-        )
-    if state == ReportState.rejected:
-        return validation.reject(
-            actor=validator,
-            key=key,
-            ground="spurious",
-            reason="Not reproducible.",
-            seen_version=report.version,
-        )
-    if state == ReportState.in_validation:
-        return report
-    report = validation.send_to_manufacturers(actor=validator, key=key, seen_version=report.version)
-    if state == ReportState.manufacturer_review:
-        return report
-    for maker in ("involved_maker", "second_involved_maker"):
-        report = review.respond(
-            actor=cast.user(maker),
-            key=key,
-            data=review.ResponseInput(response=ReviewResponse.agree.value),
-            seen_version=report.version,
-        )
-    report = validation.approve(actor=validator, key=key, seen_version=report.version)
-    if state == ReportState.approved:
-        return report
-    report = validation.publish(actor=validator, key=key, seen_version=report.version)
-    if state == ReportState.published:
-        return report
-    return validation.withdraw(
-        actor=validator, key=key, reason="Reported in error.", seen_version=report.version
+    """A sample report by the cast's author, taken to `state` with the real services."""
+    return take_to(
+        sample_input(cast, **overrides),
+        state,
+        author=cast.user("author"),
+        validator=cast.user("validator"),
+        responders=[cast.user("involved_maker"), cast.user("second_involved_maker")],
     )
 
 

@@ -1,0 +1,222 @@
+"""The report form, shared by reporters (drafts) and validators (edits and revisions).
+
+Devices of the DMC are a list of sub-forms; "Add another device" posts the form back and gets
+it again with one more empty device, so it works without JavaScript."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.blueprints.forms import options
+from app.models import (
+    CspRegion,
+    DeviceType,
+    FixType,
+    Impact,
+    Occurrence,
+    Report,
+    ReportKind,
+    RootCauseStatus,
+)
+from app.services import catalogue, reports
+from app.services.errors import StaleEdit
+from app.services.report_data import DeviceInput, ReportInput
+
+MAX_DEVICES = 12
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class DeviceForm(Form):
+    device_model_id = SelectField(
+        "Device from the catalogue", coerce=optional_int, validate_choice=False
+    )
+    device_type = SelectField(
+        "Device type (if not in the catalogue)",
+        choices=options([("", "— choose —"), *DeviceType.choices()]),
+    )
+    manufacturer_name = StringField(
+        "Manufacturer (if not in the catalogue)", validators=[Length(max=200)]
+    )
+    model_name = StringField("Model (if not in the catalogue)", validators=[Length(max=120)])
+    hardware_version = StringField(
+        "Hardware version (if not in the catalogue)", validators=[Length(max=40)]
+    )
+    firmware_version = StringField("Firmware version", validators=[Length(max=40)])
+
+
+class ReportForm(FlaskForm):
+    version = HiddenField()
+    kind = SelectField("Kind of report", choices=options(ReportKind.choices()))
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Enter a title."), Length(max=200)],
+        description="One line that someone searching would recognise.",
+    )
+    description = TextAreaField(
+        "What happens",
+        validators=[DataRequired("Enter a description.")],
+        description="What you see, when, and what you have tried. Do not include customer "
+        "details such as MPANs, addresses or names.",
+    )
+    devices = FieldList(
+        FormField(DeviceForm), label="Devices (DMC)", min_entries=1, max_entries=MAX_DEVICES
+    )
+    add_device = SubmitField("Add another device")
+    regions = SelectMultipleField(
+        "CSP regions",
+        choices=options(CspRegion.choices()),
+        description="Hold Ctrl (or Cmd) to choose several.",
+    )
+    alert_codes = StringField(
+        "Alert codes",
+        description="Hex codes such as 8F35 or 0x8F35, or DCC codes such as N24; separate "
+        "them with commas.",
+    )
+    occurrence = SelectField("Occurrence", choices=options(Occurrence.choices()))
+    affected_count = IntegerField(
+        "Approximate number of affected installations",
+        validators=[Optional(), NumberRange(min=0, message="Enter a number of 0 or more.")],
+    )
+    impact = SelectField("Impact", choices=options(Impact.choices()))
+    impact_text = TextAreaField("Impact details")
+    root_cause_status = SelectField("Root cause", choices=options(RootCauseStatus.choices()))
+    root_cause_text = TextAreaField("Root cause details")
+    fix_type = SelectField("Fix type", choices=options([("", "No fix known"), *FixType.choices()]))
+    fix_firmware = StringField("Fixed in firmware version", validators=[Length(max=40)])
+    fix_description = TextAreaField("Fix description")
+    fix_source = StringField(
+        "Where the fix comes from",
+        validators=[Length(max=200)],
+        description="For example a manufacturer's release note or your own testing.",
+    )
+    security_sensitive = BooleanField(
+        "This report is security-sensitive",
+        description="Security-sensitive reports are seen only by your organisation, DCC "
+        "validators, the manufacturers involved and the Security Sub-Committee, and are "
+        "never in the monthly publication.",
+    )
+    reveal_organisation = BooleanField(
+        "The manufacturers involved may see that my organisation made this report",
+        description="Without this, they see only your organisation's category.",
+    )
+    dsms_references = StringField(
+        "DSMS incident references", description="For example INC0012345; separate with commas."
+    )
+    save = SubmitField("Save draft")
+
+    def with_catalogue(self) -> ReportForm:
+        models = options([("", "— not in the catalogue —"), *catalogue.device_model_choices()])
+        for entry in self.devices:
+            entry.form.device_model_id.choices = models
+        self._models = models
+        return self
+
+    def add_empty_device(self) -> None:
+        if len(self.devices) < MAX_DEVICES:
+            self.devices.append_entry()
+            self.devices[-1].form.device_model_id.choices = self._models
+
+    def to_input(self) -> ReportInput:
+        return ReportInput(
+            kind=self.kind.data,
+            title=self.title.data or "",
+            description=self.description.data or "",
+            occurrence=self.occurrence.data,
+            impact=self.impact.data,
+            devices=[
+                DeviceInput(
+                    device_type=d.device_type.data or "",
+                    device_model_id=d.device_model_id.data,
+                    manufacturer_name=d.manufacturer_name.data or "",
+                    model_name=d.model_name.data or "",
+                    hardware_version=d.hardware_version.data or "",
+                    firmware_version=d.firmware_version.data or "",
+                )
+                for d in self.devices
+            ],
+            regions=self.regions.data or [],
+            alert_codes=self.alert_codes.data or "",
+            affected_count=self.affected_count.data,
+            impact_text=self.impact_text.data or "",
+            root_cause_status=self.root_cause_status.data,
+            root_cause_text=self.root_cause_text.data or "",
+            fix_type=self.fix_type.data or None,
+            fix_firmware=self.fix_firmware.data or "",
+            fix_description=self.fix_description.data or "",
+            fix_source=self.fix_source.data or "",
+            security_sensitive=self.security_sensitive.data,
+            reveal_organisation=self.reveal_organisation.data,
+            dsms_references=self.dsms_references.data or "",
+        )
+
+
+def report_form_data(report: Report) -> dict:
+    """The report as form data, for opening an edit form."""
+    return {
+        "version": report.version,
+        "kind": report.kind.value,
+        "title": report.title,
+        "description": report.description,
+        "devices": [
+            {
+                "device_model_id": d.device_model_id,
+                "device_type": d.device_type.value,
+                "manufacturer_name": "" if d.device_model_id else d.manufacturer_name,
+                "model_name": "" if d.device_model_id else d.model_name,
+                "hardware_version": "" if d.device_model_id else d.hardware_version,
+                "firmware_version": d.firmware_version,
+            }
+            for d in report.devices
+        ]
+        or [{}],
+        "regions": list(report.regions),
+        "alert_codes": ", ".join(report.alert_codes),
+        "occurrence": report.occurrence.value,
+        "affected_count": report.affected_count,
+        "impact": report.impact.value,
+        "impact_text": report.impact_text,
+        "root_cause_status": report.root_cause_status.value,
+        "root_cause_text": report.root_cause_text,
+        "fix_type": report.fix_type.value if report.fix_type else "",
+        "fix_firmware": report.fix_firmware,
+        "fix_description": report.fix_description,
+        "fix_source": report.fix_source,
+        "security_sensitive": report.security_sensitive,
+        "reveal_organisation": report.reveal_organisation,
+        "dsms_references": ", ".join(report.dsms_references),
+    }
+
+
+def build_report_form(form_class=ReportForm, report: Report | None = None) -> ReportForm:
+    """A bound form: the posted data if any, else the report's current data."""
+
+    if request.method == "POST" or report is None:
+        return form_class().with_catalogue()
+    return form_class(data=report_form_data(report)).with_catalogue()
+
+
+def stale_form(form: ReportForm, exc: StaleEdit, actor, key: str, template: str, **context):
+    """Someone saved first: keep what this user typed, show the current report beside it,
+    and take the current version so that saving again is a deliberate choice."""
+    current = reports.get_visible(actor, key)
+    form.version.data = current.version
+    form.form_errors.append(exc.message + " Your changes are still in the form below.")
+    return render_template(template, form=form, report=current, stale=True, **context), 409

@@ -1,0 +1,114 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms.fields import StringField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from app.blueprints.forms import options
+from app.blueprints.report_form import ReportForm, optional_int
+from app.models import CspRegion, DeviceType, RejectionGround, ReportKind, ReportState
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    state = SelectField(
+        "State",
+        choices=options([("open", "All open reports"), *ReportState.choices()[1:]]),
+        default="open",
+    )
+    kind = SelectField("Kind", choices=options([("", "Any kind"), *ReportKind.choices()]))
+    device_type = SelectField(
+        "Device type", choices=options([("", "Any device type"), *DeviceType.choices()])
+    )
+    manufacturer_id = SelectField("Manufacturer", coerce=optional_int, validate_choice=False)
+    region = SelectField(
+        "CSP region", choices=options([("", "Any region"), *CspRegion.choices()[:3]])
+    )
+    older_than_days = IntegerField(
+        "Waiting at least (days)", validators=[Optional(), NumberRange(min=0, max=3650)]
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=options(
+            [
+                ("oldest", "Oldest first"),
+                ("newest", "Newest first"),
+                ("deadline", "Response deadline"),
+                ("impact", "Impact, highest first"),
+            ]
+        ),
+        default="oldest",
+    )
+    submit = SubmitField("Filter the queue")
+
+
+class ActionForm(FlaskForm):
+    version = HiddenField()
+
+
+class StartForm(ActionForm):
+    submit = SubmitField("Start validation")
+
+
+class RequestInfoForm(ActionForm):
+    question = TextAreaField(
+        "Question for the reporter", validators=[DataRequired("Enter the question.")]
+    )
+    submit = SubmitField("Ask the reporter")
+
+
+class RejectForm(ActionForm):
+    ground = SelectField("Why is it rejected?", choices=options(RejectionGround.choices()))
+    duplicate_of = StringField(
+        "Duplicate of (reference)", description="Only for duplicates, e.g. IDR-2026-00012."
+    )
+    reason = TextAreaField(
+        "Reason, shown to the reporter", validators=[DataRequired("Give the reason.")]
+    )
+    submit = SubmitField("Reject report")
+
+
+class SendToManufacturersForm(ActionForm):
+    submit = SubmitField("Send to manufacturer review")
+
+
+class ExtendDeadlineForm(ActionForm):
+    submit = SubmitField("Extend the response window (once)")
+
+
+class AnswerDisputeForm(ActionForm):
+    manufacturer_id = HiddenField()
+    answer = TextAreaField("Your answer to the dispute", validators=[DataRequired("Enter it.")])
+    submit = SubmitField("Answer dispute")
+
+
+class AdoptFixForm(ActionForm):
+    manufacturer_id = HiddenField()
+    submit = SubmitField("Use this fix in the report")
+
+
+class ApproveForm(ActionForm):
+    submit = SubmitField("Approve for publication")
+
+
+class PublishForm(ActionForm):
+    note = TextAreaField("Publication note (optional)")
+    submit = SubmitField("Publish record")
+
+
+class WithdrawForm(ActionForm):
+    reason = TextAreaField(
+        "Reason for withdrawal, shown in the notice", validators=[DataRequired("Give it.")]
+    )
+    submit = SubmitField("Withdraw record")
+
+
+class ValidatorReportForm(ReportForm):
+    fix_validated = BooleanField("The DCC has validated this fix")
+    note = TextAreaField(
+        "Note for the history",
+        description="Why you changed it. For a published record this is the revision note "
+        "and is required.",
+    )
+    save = SubmitField("Save changes")
