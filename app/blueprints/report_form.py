@@ -51,6 +51,7 @@ class DeviceForm(Form):
     device_type = SelectField(
         "Device type (if not in the catalogue)",
         choices=options([("", "— choose —"), *DeviceType.choices()]),
+        validate_choice=False,  # the service checks it, with the device's number
     )
     manufacturer_name = StringField(
         "Manufacturer (if not in the catalogue)", validators=[Length(max=200)]

@@ -26,6 +26,7 @@ class ResponseForm(FlaskForm):
     fix_type = SelectField(
         "Fix type",
         choices=options([("", "— only when adding or correcting a fix —"), *FixType.choices()]),
+        validate_choice=False,  # checked by the service, only when a fix is given
     )
     fix_firmware = StringField("Fixed in firmware version", validators=[Length(max=40)])
     fix_description = TextAreaField("Fix description")
