@@ -287,3 +287,66 @@ def test_withdrawn_record_shows_a_notice_only_to_others(app, cast):
     html = client_for(app, cast, "secas").get(f"/reports/{ref}").get_data(as_text=True)
     assert "has been withdrawn" in html and "Reported in error." not in html
     assert "Comms Hub drops ESME" not in html
+
+
+def test_validation_queue_filters_and_sorts(app, cast):
+    with app.app_context():
+        north = walk_to(cast, "submitted", title="Northern hub fault", regions=["north"]).reference
+        south = walk_to(
+            cast,
+            "in_validation",
+            title="Southern meter fault",
+            regions=["south"],
+            kind="issue",
+            impact="critical",
+        ).reference
+        everywhere = walk_to(cast, "submitted", title="Everywhere fault", regions=["all"]).reference
+        draft_reference = walk_to(cast, "draft", title="Unsent draft").reference
+    validator = client_for(app, cast, "validator")
+
+    def listed(query: str) -> set[str]:
+        html = validator.get(f"/validation/?{query}").get_data(as_text=True)
+        return {ref for ref in (north, south, everywhere) if ref in html}
+
+    assert listed("") == {north, south, everywhere}
+    assert "Unsent draft" not in validator.get("/validation/").get_data(as_text=True)
+    assert draft_reference is None
+    assert listed("region=north") == {north, everywhere}
+    assert listed("state=in_validation") == {south}
+    assert listed("kind=issue") == {south}
+    assert listed("device_type=CHF") == {north, south, everywhere}
+    assert listed("device_type=GSME") == set()
+    assert listed(f"manufacturer_id={cast.makers['corriemoor']}") == set()
+    assert listed("older_than_days=30") == set()
+    html = validator.get("/validation/?sort=impact").get_data(as_text=True)
+    assert html.index(south) < html.index(north)
+    bad = validator.get("/validation/?older_than_days=-1")
+    assert "There is a problem" in bad.get_data(as_text=True)  # and the unfiltered queue
+
+
+def test_revising_a_published_record_keeps_its_revisions(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "published")
+        ref, version, title = report.reference, report.version, report.title
+    validator = client_for(app, cast, "validator")
+    data = form_data(
+        cast,
+        version=version,
+        title=title,
+        fix_type="firmware_update",
+        fix_description="Update the ESME to 3.3.0.",
+        fix_firmware="3.3.0",
+    )
+    missing_note = validator.post(f"/validation/{ref}/edit", data=data)
+    assert missing_note.status_code == 422
+    assert "Say what this revision changes" in missing_note.get_data(as_text=True)
+    done = validator.post(f"/validation/{ref}/edit", data=data | {"note": "Fix added."})
+    assert done.status_code == 302
+    with app.app_context():
+        revised = db.session.scalar(sa.select(Report).where(Report.reference == ref))
+        assert [r.number for r in revised.revisions] == [1, 2]
+        assert revised.revisions[0].snapshot["fix_type"] is None
+        assert revised.revisions[1].snapshot["fix_type"] == "firmware_update"
+        assert revised.fix_changed_at is not None
+    html = client_for(app, cast, "secas").get(f"/reports/{ref}").get_data(as_text=True)
+    assert "Revision history" in html and "Fix added." in html and "First publication." in html

@@ -17,13 +17,19 @@ class QueueFilterForm(FlaskForm):
         choices=options([("open", "All open reports"), *ReportState.choices()[1:]]),
         default="open",
     )
-    kind = SelectField("Kind", choices=options([("", "Any kind"), *ReportKind.choices()]))
+    kind = SelectField(
+        "Kind", choices=options([("", "Any kind"), *ReportKind.choices()]), default=""
+    )
     device_type = SelectField(
-        "Device type", choices=options([("", "Any device type"), *DeviceType.choices()])
+        "Device type",
+        choices=options([("", "Any device type"), *DeviceType.choices()]),
+        default="",
     )
     manufacturer_id = SelectField("Manufacturer", coerce=optional_int, validate_choice=False)
     region = SelectField(
-        "CSP region", choices=options([("", "Any region"), *CspRegion.choices()[:3]])
+        "CSP region",
+        choices=options([("", "Any region"), *CspRegion.choices()[:3]]),
+        default="",
     )
     older_than_days = IntegerField(
         "Waiting at least (days)", validators=[Optional(), NumberRange(min=0, max=3650)]

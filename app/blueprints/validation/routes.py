@@ -32,7 +32,7 @@ def queue():
     page = validation.queue(current_user, filters, page=request.args.get("page", 1, type=int))
     return render_template(
         "validation/queue.html", form=form, page=page, age=validation.waiting_since
-    ), form_status(form)
+    )
 
 
 def _call(action: str, form, key: str):
