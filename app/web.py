@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.services import outbox, policy
+from app.services import notifications, outbox, policy
 from app.services.errors import DomainError
 
 # (endpoint, label, policy action): the navigation shows each role what it may use.
@@ -113,6 +113,7 @@ def init_app(app: Flask) -> None:
             "nav_items": NAV_ITEMS,
             "dashboard_items": DASHBOARD_ITEMS,
             "today": date.today(),
+            "unread_notifications": _unread,
         }
 
     _register_filters(app)
@@ -160,6 +161,13 @@ def _change_text(value) -> str:
             for item in value
         )
     return str(value)
+
+
+def _unread() -> int:
+    """Called by the navigation only, so pages without it cost no query."""
+    if not policy.can(current_user, "notifications.read"):
+        return 0
+    return notifications.unread_count(current_user)
 
 
 def _register_filters(app: Flask) -> None:

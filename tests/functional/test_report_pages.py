@@ -123,6 +123,9 @@ def test_submission_allocates_a_reference_and_tells_validators(app, cast):
     assert re.fullmatch(r"IDR-\d{4}-\d{5}", submitted.reference)
     assert response.location.endswith(f"/reports/{submitted.reference}")
     validator = client_for(app, cast, "validator")
+    assert '1<span class="visually-hidden"> unread</span>' in validator.get("/").get_data(
+        as_text=True
+    )
     assert submitted.reference in validator.get("/notifications/").get_data(as_text=True)
     assert submitted.reference in validator.get("/validation/").get_data(as_text=True)
 
