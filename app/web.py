@@ -17,10 +17,10 @@ from app.services.errors import DomainError
 # (endpoint, label, policy action): the navigation shows each role what it may use.
 NAV_ITEMS = [
     ("main.index", "Home", "portal.use"),
-    ("records.index", "Published records", "records.browse"),
+    ("records.index", "Records", "records.browse"),
     ("submission.mine", "My reports", "reports.submit"),
     ("validation.queue", "Validation", "validation.work"),
-    ("review.queue", "Manufacturer review", "review.work"),
+    ("review.queue", "Review", "review.work"),
     ("notifications.index", "Notifications", "notifications.read"),
     ("admin.index", "Administration", "admin.access"),
 ]

@@ -106,7 +106,7 @@ def respond(*, actor: User, key: str, data: ResponseInput, seen_version: int) ->
         report,
         "manufacturer_respond",
         actor,
-        note=f"{response.label}. {data.text.strip()}".strip(),
+        note=f"{review.manufacturer.name}: {response.label}. {data.text.strip()}".strip(),
         audience=EventAudience.manufacturer,
         manufacturer_id=actor.manufacturer_id,
     )

@@ -43,3 +43,82 @@ def new_user_sets_password(page, link: str, password: str) -> None:
     page.get_by_label("New password", exact=True).fill(password)
     page.get_by_label("Confirm new password").fill(password)
     page.get_by_role("button", name="Set password").click()
+
+
+# Reporting, validating, reviewing and reading a report.
+
+
+def reporter_opens_new_report(page, base_url: str) -> None:
+    """From the start page, as a signed-in SEC Party user."""
+    page.goto(base_url)
+    page.get_by_role("link", name="Report an issue").first.click()
+
+
+def reporter_describes_the_issue(page, *, title: str, description: str) -> None:
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("What happens").fill(description)
+
+
+def reporter_chooses_device(page, number: int, *, model: str, firmware: str) -> None:
+    """Pick, for Device `number`, the catalogue entry whose label contains `model`."""
+    device = page.get_by_role("group", name=f"Device {number}", exact=True)
+    chooser = device.get_by_label("Device from the catalogue")
+    label = chooser.locator("option", has_text=model).first.inner_text().strip()
+    chooser.select_option(label=label)
+    device.get_by_label("Firmware version").fill(firmware)
+
+
+def reporter_adds_another_device(page) -> None:
+    page.get_by_role("button", name="Add another device").click()
+
+
+def reporter_saves_draft(page) -> None:
+    page.get_by_role("button", name="Save draft").click()
+
+
+def reporter_submits_draft(page) -> None:
+    page.get_by_role("button", name="Submit to the DCC for validation").click()
+
+
+def validator_opens_report_from_queue(page, base_url: str, reference: str) -> None:
+    page.goto(f"{base_url}/validation/")
+    page.get_by_role("link", name=reference, exact=True).click()
+
+
+def validator_starts_validation(page) -> None:
+    page.get_by_role("button", name="Start validation").click()
+
+
+def validator_sends_to_manufacturer_review(page) -> None:
+    page.get_by_role("button", name="Send to manufacturer review").click()
+
+
+def validator_approves_for_publication(page) -> None:
+    page.get_by_role("button", name="Approve for publication").click()
+
+
+def validator_publishes_record(page, note: str = "") -> None:
+    if note:
+        page.get_by_label("Publication note (optional)").fill(note)
+    page.get_by_role("button", name="Publish record").click()
+
+
+def manufacturer_opens_report_from_queue(page, base_url: str, reference: str) -> None:
+    page.goto(f"{base_url}/review/")
+    page.get_by_role("link", name=reference, exact=True).click()
+
+
+def manufacturer_sends_response(
+    page, response: str, *, statement: str = "", publish_statement: bool = False
+) -> None:
+    page.get_by_role("radio", name=response, exact=True).check()
+    if statement:
+        page.get_by_label("Statement", exact=True).fill(statement)
+    if publish_statement:
+        page.get_by_label("Publish this statement with the record").check()
+    page.get_by_role("button", name="Send response").click()
+
+
+def reader_opens_published_record(page, base_url: str, reference: str) -> None:
+    page.goto(f"{base_url}/records/")
+    page.get_by_role("link", name=reference, exact=True).click()

@@ -38,7 +38,8 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if a.get("id"):
             self.ids.add(a["id"])
-        if "style" in a:
+        # An empty style="" (Playwright leaves one after a screenshot) does nothing.
+        if (a.get("style") or "").strip():
             self.problems.append(f"inline style attribute on <{tag}> (blocked by the CSP)")
         if tag == "html":
             self.lang = a.get("lang")

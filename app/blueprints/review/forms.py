@@ -18,7 +18,7 @@ from app.services.review import RESPONSES
 class ResponseForm(FlaskForm):
     version = HiddenField()
     response = RadioField(
-        "Your response",
+        "Do you agree with the report?",
         choices=options((r.value, r.label) for r in RESPONSES),
         validators=[DataRequired("Choose your response.")],
     )
