@@ -106,7 +106,7 @@ def create_draft(*, actor: User, data: ReportInput) -> Report:
     report.events.append(
         ReportEvent(actor_id=actor.id, action="created", audience=EventAudience.reporter)
     )
-    audit.record(actor, "report.draft_created", report, report.title)
+    audit.record(actor, "report.draft_created", report)
     db.session.commit()
     return report
 
@@ -118,7 +118,7 @@ def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int)
     workflow.apply(report, "edit", actor, audience=EventAudience.reporter)
     apply_values(report, values)
     report.reveal_organisation = bool(data.reveal_organisation)
-    audit.record(actor, "report.draft_updated", report, report.title)
+    audit.record(actor, "report.draft_updated", report)
     commit()
     return report
 
@@ -150,7 +150,7 @@ def submit(*, actor: User, key: str, seen_version: int) -> Report:
     workflow.apply(report, "submit", actor, audience=EventAudience.reporter)
     report.reference = allocate_reference(date.today().year)
     report.submitted_at = utcnow()
-    audit.record(actor, "report.submitted", report, report.title)
+    audit.record(actor, "report.submitted", report)
     notifications.report_submitted(report)
     commit()
     return report

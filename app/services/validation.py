@@ -145,7 +145,7 @@ def request_info(*, actor: User, key: str, question: str, seen_version: int) -> 
         actor, key, seen_version, "request_info", note=question, audience=EventAudience.reporter
     )
     report.info_request = question
-    audit.record(actor, "report.info_requested", report, question)
+    audit.record(actor, "report.info_requested", report)
     notifications.info_requested(report)
     commit()
     return report
@@ -175,7 +175,7 @@ def reject(
     report.rejection_ground = ground
     report.rejection_reason = reason
     report.duplicate_of = original.reference if original else None
-    audit.record(actor, "report.rejected", report, f"{ground.value}: {reason}")
+    audit.record(actor, "report.rejected", report, ground.value)
     notifications.report_rejected(report)
     commit()
     return report
@@ -211,7 +211,9 @@ def extend_deadline(*, actor: User, key: str, seen_version: int) -> Report:
         before, current_app.config["REVIEW_EXTENSION_WORKING_DAYS"]
     )
     report.review_deadline_extended = True
-    report.events[-1].note = (
+    report.events[
+        -1
+    ].note = (
         f"Response window extended from {before:%d %B %Y} to {report.review_deadline:%d %B %Y}."
     )
     for review in report.reviews:
@@ -242,7 +244,7 @@ def answer_dispute(
     )
     review.dispute_answer = answer
     review.dispute_answered_at = utcnow()
-    audit.record(actor, "report.dispute_answered", report, f"{review.manufacturer.name}: {answer}")
+    audit.record(actor, "report.dispute_answered", report, review.manufacturer.name)
     commit()
     return report
 
@@ -330,7 +332,7 @@ def revise(
     if any(name in event.changes for name in FIX_FIELDS):
         report.fix_changed_at = now
     revision = _new_revision(report, actor, note)
-    audit.record(actor, "report.revised", report, f"revision {revision.number}: {note}")
+    audit.record(actor, "report.revised", report, f"revision {revision.number}")
     notifications.record_published(report, revised=True)
     commit()
     return report
@@ -341,7 +343,7 @@ def withdraw(*, actor: User, key: str, reason: str, seen_version: int) -> Report
     report = _step(actor, key, seen_version, "withdraw", note=reason)
     report.withdrawal_reason = reason
     report.withdrawn_at = utcnow()
-    audit.record(actor, "report.withdrawn", report, reason)
+    audit.record(actor, "report.withdrawn", report)
     commit()
     return report
 
