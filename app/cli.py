@@ -3,6 +3,7 @@ pages, acting as the system, print a summary and exit non-zero on failure."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from tqdm import tqdm
 
 from app.extensions import db
 from app.models import Organisation, Role, User
-from app.services import catalogue, demo, notifications, outbox, review, users
+from app.services import catalogue, demo, legacy_import, notifications, outbox, review, users
 from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
 
@@ -22,6 +24,7 @@ catalogue_cli = AppGroup("catalogue", help="Manage the device catalogue.")
 outbox_cli = AppGroup("outbox", help="Apply queued work (mail, index updates, builds).")
 workflow_cli = AppGroup("workflow", help="Time-driven steps of the report workflow.")
 notifications_cli = AppGroup("notifications", help="E-mail about notifications.")
+legacy_cli = AppGroup("legacy", help="Legacy DSMS incident records.")
 
 
 def _fail(message: str) -> None:
@@ -122,10 +125,60 @@ def seed_demo_command(if_empty: bool):
     click.echo(summary.text())
 
 
+@legacy_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="Default: from the file name (.jsonl or .json lines, else CSV).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON object mapping our field names to the file\'s, e.g. {"number": "Ref"}.',
+)
+@click.option("--batch-size", default=1000, show_default=True)
+def import_legacy_command(file: Path, fmt: str | None, mapping: Path | None, batch_size: int):
+    """Import a DSMS export (idempotent by number; redacts, extracts facts, reports bad rows)."""
+    fmt = fmt or ("jsonl" if file.suffix.lower() in {".jsonl", ".ndjson"} else "csv")
+    fields = json.loads(mapping.read_text(encoding="utf-8")) if mapping else {}
+    with (
+        file.open("rb") as handle,
+        tqdm(
+            total=file.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc="Importing",
+            disable=not sys.stderr.isatty(),
+            file=sys.stderr,
+        ) as bar,
+    ):
+
+        def progress(rows: int) -> None:
+            bar.set_postfix(rows=rows)
+            bar.update(handle.tell() - bar.n)
+
+        summary = legacy_import.import_stream(
+            handle,
+            actor=None,
+            fmt=fmt,
+            mapping=fields,
+            source=file.name,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    for error in summary.errors:
+        click.echo(f"line {error.line}: {error.reason}", err=True)
+    click.echo(summary.text())
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         users_cli,
         catalogue_cli,
+        legacy_cli,
         outbox_cli,
         workflow_cli,
         notifications_cli,

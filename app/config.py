@@ -70,5 +70,9 @@ def from_environment(instance_path: Path) -> dict:
         # False lets validators skip manufacturer review for a DMC with no catalogue maker.
         "REVIEW_MANDATORY": _bool("REVIEW_MANDATORY", False),
         "WORKING_DAYS_SUBDIVISION": os.environ.get("WORKING_DAYS_SUBDIVISION", "ENG"),
+        "LEGACY_MAX_FIELD_CHARS": _int("LEGACY_MAX_FIELD_CHARS", 65536),
+        # Keep the unredacted DSMS row in a table only validators can read (off: not kept).
+        "LEGACY_KEEP_RAW": _bool("LEGACY_KEEP_RAW", False),
+        "REDACTION_NAMES_FILE": os.environ.get("REDACTION_NAMES_FILE") or None,
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
     }

@@ -10,6 +10,7 @@ from app.models.accounts import (
 )
 from app.models.audit import AuditEvent
 from app.models.catalogue import DeviceModel, DeviceType, FirmwareVersion, Manufacturer
+from app.models.legacy import LegacyRawRecord, LegacyRecord
 from app.models.notifications import Delivery, Notification
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.reports import (
@@ -42,6 +43,8 @@ __all__ = [
     "FirmwareVersion",
     "FixType",
     "Impact",
+    "LegacyRawRecord",
+    "LegacyRecord",
     "LoginAttempt",
     "Manufacturer",
     "ManufacturerReview",

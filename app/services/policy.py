@@ -41,6 +41,8 @@ ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "validation.work": frozenset({Role.validator}),
     "review.work": frozenset({Role.manufacturer}),
     "workflow.tick": frozenset({Role.validator, Role.admin}),
+    "legacy.import": frozenset({Role.validator}),
+    "legacy.read_raw": frozenset({Role.validator}),
     "admin.access": frozenset({Role.admin}),
     "audit.read": frozenset({Role.admin}),
     "users.manage": frozenset({Role.admin}),

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask_migrate import check as migrations_match_models
 from flask_migrate import upgrade
@@ -145,3 +147,13 @@ def test_healthz_reports_database_and_index(client, app):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
     assert body["search_index"]["status"] == "missing"
+
+
+def test_legacy_import_command_prints_the_summary_and_every_bad_line(runner):
+    sample = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
+    result = runner.invoke(args=["legacy", "import", str(sample)])
+    assert result.exit_code == 0, result.output
+    assert "7 rows read: 2 inserted, 0 updated, 0 unchanged, 5 rejected" in result.output
+    assert "line 6: missing number" in result.output
+    again = runner.invoke(args=["legacy", "import", str(sample)])
+    assert "0 inserted, 0 updated, 2 unchanged" in again.output

@@ -1,0 +1,335 @@
+"""Importing DSMS incident exports (DESIGN §4).
+
+The file is read as a stream (CSV with proper quoting, or JSON lines), one row at a time, and
+applied in batches of `batch_size`, each batch in its own transaction: a run killed halfway
+leaves whole batches behind and a re-run completes the job, because rows are matched by
+`number` and an unchanged row (same SHA-256 of its source fields) is left alone. Text is
+redacted before it is stored; facts are extracted from the redacted text. Every rejected row
+is reported with its line number and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import LegacyRawRecord, LegacyRecord, User
+from app.models.base import utcnow
+from app.services import audit, policy
+from app.services.extraction import Gazetteer, extract, load_gazetteer
+from app.services.redaction import configured_names, redact
+
+FIELDS = (
+    "number",
+    "opened_at",
+    "closed_at",
+    "state",
+    "priority",
+    "category",
+    "subcategory",
+    "short_description",
+    "description",
+    "close_notes",
+    "work_notes",
+)
+TEXT_FIELDS = ("short_description", "description", "close_notes", "work_notes")
+SHORT_FIELDS = {"number": 40, "state": 60, "priority": 60, "category": 120, "subcategory": 120}
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+)
+NUL_MARK = "\ufffe"  # stands in for NUL, which the csv module refuses outright
+CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class LegacyRow:
+    line: int
+    values: dict[str, str]
+
+    @property
+    def number(self) -> str:
+        return self.values["number"]
+
+    def source_hash(self) -> str:
+        canonical = json.dumps([self.values.get(f, "") for f in FIELDS], ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+    def text(self) -> str:
+        return (
+            f"{self.read} rows read: {self.inserted} inserted, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.rejected} rejected"
+        )
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _text_lines(binary: BinaryIO) -> Iterator[str]:
+    """UTF-8 (a BOM is dropped) line by line; undecodable bytes become U+FFFD so the row they
+    are in can be rejected by line, and NUL is swapped for a mark the csv module accepts."""
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        for line in text:
+            yield line.replace("\x00", NUL_MARK)
+    finally:
+        text.detach()  # the caller owns the file: do not close it with the wrapper
+
+
+def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow | RowError]:
+    max_field = current_app.config["LEGACY_MAX_FIELD_CHARS"]
+    csv.field_size_limit(max_field * 4 + 1024)
+    reader = csv.reader(_text_lines(binary), strict=False)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield RowError(1, f"unreadable header: {exc}")
+        return
+    columns = {
+        name: header.index(mapping.get(name, name))
+        for name in FIELDS
+        if mapping.get(name, name) in header
+    }
+    if "number" not in columns:
+        yield RowError(1, f"no '{mapping.get('number', 'number')}' column in the header")
+        return
+    previous = reader.line_num
+    while True:
+        line = previous + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            previous = reader.line_num
+            yield RowError(line, f"unreadable CSV: {exc}")
+            continue
+        previous = reader.line_num
+        if not raw or raw == [""]:
+            continue  # blank line
+        if len(raw) != len(header):
+            yield RowError(line, f"wrong column count: {len(raw)} fields, expected {len(header)}")
+            continue
+        yield LegacyRow(line, {name: raw[index] for name, index in columns.items()})
+
+
+def _jsonl_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow | RowError]:
+    for line, text in enumerate(_text_lines(binary), start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text.replace(NUL_MARK, "\\u0000"))
+        except json.JSONDecodeError as exc:
+            yield RowError(line, f"not valid JSON: {exc.msg}")
+            continue
+        if not isinstance(data, dict):
+            yield RowError(line, "not a JSON object")
+            continue
+        values = {}
+        for name in FIELDS:
+            value = data.get(mapping.get(name, name))
+            values[name] = "" if value is None else str(value).replace("\x00", NUL_MARK)
+        yield LegacyRow(line, values)
+
+
+def read_rows(
+    binary: BinaryIO, fmt: str = "csv", mapping: dict[str, str] | None = None
+) -> Iterator[LegacyRow | RowError]:
+    reader = _jsonl_rows if fmt == "jsonl" else _csv_rows
+    yield from reader(binary, mapping or {})
+
+
+def parse_datetime(text: str) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"unparseable date {text[:40]!r}") from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def check_row(row: LegacyRow) -> str | None:
+    """Why the row cannot be imported, or None."""
+    max_field = current_app.config["LEGACY_MAX_FIELD_CHARS"]
+    values = row.values
+    number = values.get("number", "").strip()
+    if not number:
+        return "missing number"
+    for name, value in values.items():
+        if NUL_MARK in value:
+            return f"NUL character in {name}"
+        if "\ufffd" in value:
+            return f"not valid UTF-8 in {name}"
+        if CONTROL.search(value):
+            return f"control character in {name}"
+        limit = SHORT_FIELDS.get(name, max_field)
+        if len(value) > limit:
+            return f"oversized field {name}: {len(value)} characters, at most {limit}"
+    if not NUMBER.match(number):
+        return f"number {number[:40]!r} has characters other than letters, digits and ._/-"
+    for name in ("opened_at", "closed_at"):
+        try:
+            parse_datetime(values.get(name, ""))
+        except ValueError as exc:
+            return f"{name}: {exc}"
+    return None
+
+
+# --- applying -------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    names: re.Pattern | None
+    gazetteer: Gazetteer
+    keep_raw: bool
+
+
+def _fill(record: LegacyRecord, row: LegacyRow, context: _Context) -> None:
+    values = row.values
+    record.number = values["number"].strip()
+    record.opened_at = parse_datetime(values.get("opened_at", ""))
+    record.closed_at = parse_datetime(values.get("closed_at", ""))
+    for name in ("state", "priority", "category", "subcategory"):
+        setattr(record, name, values.get(name, "").strip())
+    redactions = 0
+    for name in TEXT_FIELDS:
+        result = redact(values.get(name, ""), context.names)
+        setattr(record, name, result.text.strip())
+        redactions += sum(result.counts.values())
+    record.redactions = redactions
+    searchable = "\n".join(getattr(record, n) for n in TEXT_FIELDS)
+    record.facts = extract(searchable, context.gazetteer).as_dict()
+    record.source_hash = row.source_hash()
+    record.updated_at = utcnow()
+
+
+def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: _Context) -> None:
+    numbers = [row.number.strip() for row in batch]
+    existing = {
+        r.number: r
+        for r in db.session.scalars(sa.select(LegacyRecord).where(LegacyRecord.number.in_(numbers)))
+    }
+    for row in batch:
+        record = existing.get(row.number.strip())
+        if record is not None and record.source_hash == row.source_hash():
+            summary.unchanged += 1
+            continue
+        if record is None:
+            record = LegacyRecord()
+            db.session.add(record)
+            summary.inserted += 1
+        else:
+            summary.updated += 1
+        _fill(record, row, context)
+        if context.keep_raw:
+            db.session.flush()
+            raw = db.session.get(LegacyRawRecord, record.id)
+            if raw is None:
+                db.session.add(LegacyRawRecord(legacy_record_id=record.id, raw=row.values))
+            else:
+                raw.raw = row.values
+    db.session.commit()
+
+
+def import_stream(
+    binary: BinaryIO,
+    *,
+    actor: User | None,
+    fmt: str = "csv",
+    mapping: dict[str, str] | None = None,
+    source: str = "",
+    batch_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import DSMS rows from a binary stream. `actor=None` is the system (CLI).
+    `progress(rows)` is called after each batch."""
+    if actor is not None:
+        policy.require(actor, "legacy.import")
+    config = current_app.config
+    context = _Context(
+        names=configured_names(config.get("REDACTION_NAMES_FILE")),
+        gazetteer=load_gazetteer(),
+        keep_raw=config["LEGACY_KEEP_RAW"],
+    )
+    summary = ImportSummary()
+    seen: set[str] = set()
+    batch: list[LegacyRow] = []
+    for item in read_rows(binary, fmt, mapping):
+        summary.read += 1
+        if isinstance(item, RowError):
+            summary.errors.append(item)
+            continue
+        reason = check_row(item)
+        number = item.values.get("number", "").strip()
+        if reason is None and number in seen:
+            reason = f"duplicate number {number} within the file"
+        if reason is not None:
+            summary.errors.append(RowError(item.line, reason))
+            continue
+        seen.add(number)
+        batch.append(item)
+        if len(batch) >= batch_size:
+            _apply_batch(batch, summary, context)
+            batch.clear()
+            if progress:
+                progress(summary.read)
+    if batch:
+        _apply_batch(batch, summary, context)
+    if progress:
+        progress(summary.read)
+    audit.record(
+        actor,
+        "legacy.imported",
+        object_type="legacy_import",
+        object_id=source[:80] or None,
+        summary=summary.text(),
+    )
+    db.session.commit()
+    return summary
