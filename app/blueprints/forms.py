@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
@@ -28,3 +29,30 @@ def form_status(form: FlaskForm) -> int:
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as select options."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+MAX_ID = 2**31 - 1  # the largest id either database stores
+MAX_PAGE = 100_000
+
+
+def optional_int(value) -> int | None:
+    """Coerce a submitted id: empty is None; anything else must be a plausible id."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError("not a valid id")
+    return number
+
+
+def id_or_zero(value) -> int:
+    """A posted id, or 0 (which matches nothing) when it is missing or mangled."""
+    try:
+        return optional_int(value) or 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def page_number() -> int:
+    """The ?page= of a list, kept within sane bounds."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)

@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.blueprints.forms import options
+from app.blueprints.forms import optional_int, options
 from app.models import (
     CspRegion,
     DeviceType,
@@ -38,10 +38,6 @@ from app.services.errors import StaleEdit
 from app.services.report_data import DeviceInput, ReportInput
 
 MAX_DEVICES = 12
-
-
-def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class DeviceForm(Form):
@@ -94,7 +90,10 @@ class ReportForm(FlaskForm):
     occurrence = SelectField("Occurrence", choices=options(Occurrence.choices()))
     affected_count = IntegerField(
         "Approximate number of affected installations",
-        validators=[Optional(), NumberRange(min=0, message="Enter a number of 0 or more.")],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100_000_000, message="Enter a number from 0 to 100,000,000."),
+        ],
     )
     impact = SelectField("Impact", choices=options(Impact.choices()))
     impact_text = TextAreaField("Impact details")

@@ -117,6 +117,12 @@ def sees_event(user: User, event: ReportEvent) -> bool:
     return False
 
 
+def sees_event_changes(user: User, event: ReportEvent) -> bool:
+    """Before/after text of an edit or revision: the reporting organisation and validators
+    only, so wording removed from a record (an MPAN, a name) is not still published."""
+    return is_validator(user) or in_reporting_organisation(user, event.report)
+
+
 def sees_review(user: User, review: ManufacturerReview) -> bool:
     if is_validator(user):
         return True
@@ -139,6 +145,7 @@ OBJECT_ACTIONS: dict[str, Callable[[User, object], bool]] = {
     "review.respond": responds_to_review,
     "review.view": sees_review,
     "event.view": sees_event,
+    "event.see_changes": sees_event_changes,
 }
 
 

@@ -69,8 +69,12 @@ def get_record(actor: User, key: str) -> RecordView:
     raise NotFound("No such report.")
 
 
-def check_version(report: Report, seen_version: int | None) -> None:
-    if seen_version is None or int(seen_version) != report.version:
+def check_version(report: Report, seen_version: int | str | None) -> None:
+    try:
+        seen = int(seen_version)
+    except (TypeError, ValueError):
+        seen = None  # a mangled form is treated like a stale one: nothing is saved
+    if seen != report.version:
         raise StaleEdit()
 
 

@@ -53,12 +53,13 @@ def queue(actor: User) -> list[tuple[Report, ManufacturerReview | None]]:
     return [(r, r.review_for(actor.manufacturer_id)) for r in reports]
 
 
-def get_for_review(actor: User, key: str) -> tuple[Report, ManufacturerReview | None]:
+def get_for_review(actor: User, key: str) -> tuple[Report, ManufacturerReview]:
     policy.require(actor, "review.work")
     report = get_visible(actor, key)
-    if not policy.is_involved_manufacturer(actor, report):
+    review = report.review_for(actor.manufacturer_id)
+    if not policy.is_involved_manufacturer(actor, report) or review is None:
         raise NotFound("No such report.")
-    return report, report.review_for(actor.manufacturer_id)
+    return report, review
 
 
 @dataclass

@@ -109,6 +109,42 @@ def start(*, actor: User, key: str, seen_version: int) -> Report:
     return report
 
 
+def _validator_values(report: Report, data: ReportInput, fix_validated: bool | None) -> dict:
+    values = checked_values(data)
+    if fix_validated is not None:
+        values["fix_validated"] = bool(fix_validated) and values.get("fix_type") is not None
+    added = {d.manufacturer_id for d in values["devices"] if d.manufacturer_id}
+    added -= {r.manufacturer_id for r in report.reviews}
+    if added and report.state in (S.approved, S.published):
+        names = ", ".join(sorted(db.session.get(Manufacturer, m).name for m in added))
+        message = (
+            f"This would add Devices of {names}, who have had no prior notice of the report. "
+            "Make a new report for them instead."
+        )
+        raise ValidationFailed(message, field_errors={"devices": [message]})
+    return values
+
+
+def _new_review(manufacturer_id: int) -> ManufacturerReview:
+    # The id is set as well as the relation: notifications read it before any flush.
+    return ManufacturerReview(
+        manufacturer_id=manufacturer_id, manufacturer=db.session.get(Manufacturer, manufacturer_id)
+    )
+
+
+def _sync_reviews(report: Report) -> None:
+    """During manufacturer review, a manufacturer whose Devices an edit adds is told at once
+    (same window); one whose Devices were removed and who has not answered drops out."""
+    involved = report.manufacturer_ids()
+    for review in list(report.reviews):
+        if review.manufacturer_id not in involved and review.response is None:
+            report.reviews.remove(review)
+    for manufacturer_id in sorted(involved - {r.manufacturer_id for r in report.reviews}):
+        review = _new_review(manufacturer_id)
+        report.reviews.append(review)
+        notifications.review_requested(report, review)
+
+
 def edit(
     *,
     actor: User,
@@ -121,13 +157,13 @@ def edit(
     """Edit for consistency. The history keeps what the reporter wrote (before/after)."""
     report = get_visible(actor, key)
     check_version(report, seen_version)
-    values = checked_values(data)
-    if fix_validated is not None:
-        values["fix_validated"] = bool(fix_validated) and values.get("fix_type") is not None
+    values = _validator_values(report, data, fix_validated)
     event = workflow.apply(
         report, "edit", actor, note=note.strip(), audience=EventAudience.reporter
     )
     event.changes = apply_values(report, values)
+    if report.state == S.manufacturer_review:
+        _sync_reviews(report)
     audit.record(actor, "report.edited", report, ", ".join(event.changes) or "no changes")
     commit()
     return report
@@ -194,7 +230,7 @@ def send_to_manufacturers(
     for manufacturer_id in sorted(report.manufacturer_ids()):
         review = report.review_for(manufacturer_id)
         if review is None:
-            review = ManufacturerReview(manufacturer=db.session.get(Manufacturer, manufacturer_id))
+            review = _new_review(manufacturer_id)
             report.reviews.append(review)
         notifications.review_requested(report, review)
     audit.record(
@@ -320,12 +356,11 @@ def revise(
     note = _required(note, "note", "Say what this revision changes; it is published with it.")
     report = get_visible(actor, key)
     check_version(report, seen_version)
-    values = checked_values(data)
-    if fix_validated is not None:
-        values["fix_validated"] = bool(fix_validated) and values.get("fix_type") is not None
+    values = _validator_values(report, data, fix_validated)
     event = workflow.apply(report, "revise", actor, note=note)
     event.changes = apply_values(report, values)
     if not event.changes:
+        db.session.rollback()  # leave nothing half-done in the session
         raise ValidationFailed("Nothing was changed, so there is nothing to revise.")
     now = utcnow()
     report.published_at = now

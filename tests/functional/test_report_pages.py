@@ -240,6 +240,8 @@ def test_manufacturer_responds_and_a_dispute_needs_reasons(app, cast):
         report = walk_to(cast, "manufacturer_review")
         ref, version = report.reference, report.version
     maker = client_for(app, cast, "involved_maker")
+    told = maker.get("/notifications/").get_data(as_text=True)
+    assert f"Prior notice: {ref} involves your Devices" in told
     page = maker.get(f"/review/{ref}").get_data(as_text=True)
     assert "Respond by the end of" in page
     assert cast.reporter_org not in page  # no consent given
@@ -353,3 +355,125 @@ def test_revising_a_published_record_keeps_its_revisions(app, cast):
         assert revised.fix_changed_at is not None
     html = client_for(app, cast, "secas").get(f"/reports/{ref}").get_data(as_text=True)
     assert "Revision history" in html and "Fix added." in html and "First publication." in html
+
+
+def test_an_edit_that_adds_a_manufacturer_gives_them_prior_notice(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "manufacturer_review")
+        ref, version, title = report.reference, report.version, report.title
+    validator = client_for(app, cast, "validator")
+    data = form_data(
+        cast,
+        version=version,
+        title=title,
+        **{
+            "devices-1-device_model_id": str(cast.models["CC-D7"]),
+            "devices-1-firmware_version": "4.0.0",
+        },
+    )
+    assert validator.post(f"/validation/{ref}/edit", data=data).status_code == 302
+    with app.app_context():
+        report = db.session.scalar(sa.select(Report).where(Report.reference == ref))
+        assert sorted(r.manufacturer.name for r in report.reviews) == [
+            "Aldermoor Metering Ltd",
+            "Corriemoor Comms Ltd",
+        ]  # Brackenfield's Device was removed before they answered
+    newcomer = client_for(app, cast, "uninvolved_maker")
+    assert "Prior notice" in newcomer.get("/notifications/").get_data(as_text=True)
+    assert newcomer.get(f"/review/{ref}").status_code == 200
+    assert client_for(app, cast, "second_involved_maker").get(f"/review/{ref}").status_code == 404
+
+
+def test_after_approval_an_edit_cannot_add_a_manufacturer_without_notice(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "approved")
+        ref, version, title = report.reference, report.version, report.title
+    validator = client_for(app, cast, "validator")
+    data = form_data(
+        cast,
+        version=version,
+        title=title,
+        **{"devices-1-device_model_id": str(cast.models["CC-D7"])},
+    )
+    response = validator.post(f"/validation/{ref}/edit", data=data)
+    assert response.status_code == 422
+    assert "who have had no prior notice" in response.get_data(as_text=True)
+
+
+def test_revised_wording_is_not_left_public_in_the_history(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "published")
+        ref, version, title = report.reference, report.version, report.title
+    validator = client_for(app, cast, "validator")
+    data = form_data(
+        cast,
+        version=version,
+        title=title,
+        note="Removed a meter number.",
+        description="The ESME leaves the HAN after the CHF update.",
+    )
+    assert validator.post(f"/validation/{ref}/edit", data=data).status_code == 302
+    public = client_for(app, cast, "other_party").get(f"/reports/{ref}").get_data(as_text=True)
+    assert "Removed a meter number." in public and "What changed" not in public
+    assert "raises alert 0x8F35 repeatedly" not in public
+    reporter = client_for(app, cast, "author").get(f"/reports/{ref}").get_data(as_text=True)
+    assert "What changed" in reporter
+
+
+def test_a_statement_is_shown_to_others_only_once_published(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "manufacturer_review")
+        ref = report.reference
+    maker = client_for(app, cast, "involved_maker")
+    with app.app_context():
+        version = db.session.scalar(sa.select(Report.version).where(Report.reference == ref))
+    maker.post(
+        f"/review/{ref}",
+        data={
+            "version": version,
+            "response": "agree",
+            "statement": "ALDERMOOR STATEMENT",
+            "publish_statement": "y",
+        },
+    )
+    other = client_for(app, cast, "second_involved_maker")
+    assert "ALDERMOOR STATEMENT" not in other.get(f"/review/{ref}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/validation/{ref}/start", {"start-version": "abc"}),
+        (
+            "/validation/{ref}/answer_dispute",
+            {
+                "answer_dispute-version": "1",
+                "answer_dispute-manufacturer_id": "abc",
+                "answer_dispute-answer": "x",
+            },
+        ),
+        (
+            "/validation/{ref}/adopt_fix",
+            {"adopt_fix-version": "1", "adopt_fix-manufacturer_id": "9" * 30},
+        ),
+    ],
+)
+def test_mangled_posts_are_refused_not_500(app, cast, path, data):
+    with app.app_context():
+        ref = walk_to(cast, "submitted").reference
+    response = client_for(app, cast, "validator").post(path.format(ref=ref), data=data)
+    assert response.status_code in (409, 422)
+
+
+def test_huge_numbers_are_refused_not_500(app, cast):
+    client = client_for(app, cast, "author")
+    response = client.post("/reports/new", data=form_data(cast, affected_count="9" * 30))
+    assert response.status_code == 422
+    response = client.post(
+        "/reports/new", data=form_data(cast, **{"devices-0-device_model_id": "9" * 30})
+    )
+    assert response.status_code == 422
+    assert client.get("/records/?page=" + "9" * 25).status_code == 200
+    validator = client_for(app, cast, "validator")
+    assert validator.get("/validation/?page=" + "9" * 25).status_code == 200
+    assert validator.get("/validation/?manufacturer_id=" + "9" * 30).status_code == 200

@@ -13,12 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.blueprints.forms import options
+from app.blueprints.forms import optional_int, options
 from app.models import OrganisationCategory, Role
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class OrganisationForm(FlaskForm):
@@ -56,7 +52,7 @@ class NewUserForm(FlaskForm):
     role = SelectField("Role", choices=options(Role.choices()), validators=[DataRequired()])
     manufacturer_id = SelectField(
         "Manufacturer (manufacturer users only)",
-        coerce=_optional_int,
+        coerce=optional_int,
         validators=[Optional()],
         description="The manufacturer this user speaks for; it must belong to their organisation.",
     )
@@ -66,7 +62,7 @@ class NewUserForm(FlaskForm):
 class ChangeRoleForm(FlaskForm):
     role = SelectField("Role", choices=options(Role.choices()), validators=[DataRequired()])
     manufacturer_id = SelectField(
-        "Manufacturer (manufacturer users only)", coerce=_optional_int, validators=[Optional()]
+        "Manufacturer (manufacturer users only)", coerce=optional_int, validators=[Optional()]
     )
     submit = SubmitField("Change role")
 

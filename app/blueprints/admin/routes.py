@@ -14,7 +14,7 @@ from app.blueprints.admin.forms import (
     UserActionForm,
     UserSearchForm,
 )
-from app.blueprints.forms import apply_field_errors, form_status, options
+from app.blueprints.forms import apply_field_errors, form_status, options, page_number
 from app.models import DeviceType
 from app.services import audit, catalogue, outbox, users
 from app.services.csv_input import utf8_lines
@@ -22,7 +22,7 @@ from app.services.errors import ValidationFailed
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_number()
 
 
 @bp.route("/")

@@ -1,14 +1,14 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.blueprints.forms import form_status
+from app.blueprints.forms import form_status, page_number
 from app.blueprints.notifications import bp
 from app.blueprints.notifications.forms import DeliveryForm, MarkReadForm
 from app.services import notifications
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_number()
 
 
 def _render(delivery_form: DeliveryForm):

@@ -1,8 +1,9 @@
 """Reading reports: the published records list and one report's page, as the policy allows."""
 
-from flask import render_template, request
+from flask import render_template
 from flask_login import current_user
 
+from app.blueprints.forms import page_number
 from app.blueprints.records import bp
 from app.blueprints.submission.forms import AnswerForm, SubmitReportForm
 from app.services import reports, workflow
@@ -10,7 +11,7 @@ from app.services import reports, workflow
 
 @bp.route("/records/")
 def index():
-    page = reports.list_published(current_user, page=request.args.get("page", 1, type=int))
+    page = reports.list_published(current_user, page=page_number())
     return render_template("records/index.html", page=page)
 
 

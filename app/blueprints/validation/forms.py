@@ -3,8 +3,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, Submit
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from app.blueprints.forms import options
-from app.blueprints.report_form import ReportForm, optional_int
+from app.blueprints.forms import optional_int, options
+from app.blueprints.report_form import ReportForm
 from app.models import CspRegion, DeviceType, RejectionGround, ReportKind, ReportState
 
 

@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.forms import apply_field_errors, form_status, options
+from app.blueprints.forms import apply_field_errors, form_status, id_or_zero, options, page_number
 from app.blueprints.report_form import build_report_form, stale_form
 from app.blueprints.validation import bp
 from app.blueprints.validation import forms as f
@@ -29,7 +29,7 @@ def queue():
             older_than_days=form.older_than_days.data,
             sort=form.sort.data or "oldest",
         )
-    page = validation.queue(current_user, filters, page=request.args.get("page", 1, type=int))
+    page = validation.queue(current_user, filters, page=page_number())
     return render_template(
         "validation/queue.html", form=form, page=page, age=validation.waiting_since
     )
@@ -49,11 +49,11 @@ def _call(action: str, form, key: str):
         )
     if action == "answer_dispute":
         return validation.answer_dispute(
-            manufacturer_id=int(form.manufacturer_id.data or 0), answer=form.answer.data, **common
+            manufacturer_id=id_or_zero(form.manufacturer_id.data), answer=form.answer.data, **common
         )
     if action == "adopt_fix":
         return validation.adopt_manufacturer_fix(
-            manufacturer_id=int(form.manufacturer_id.data or 0), **common
+            manufacturer_id=id_or_zero(form.manufacturer_id.data), **common
         )
     if action == "publish":
         return validation.publish(note=form.note.data or "", **common)
