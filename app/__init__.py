@@ -34,7 +34,9 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     from app import security, web
     from app.blueprints import register_blueprints
     from app.cli import register_commands
+    from app.services.search import index as search_index
 
+    search_index.track_changes()
     security.init_app(app)
     web.init_app(app)
     register_blueprints(app)

@@ -43,6 +43,9 @@ ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "workflow.tick": frozenset({Role.validator, Role.admin}),
     "legacy.import": frozenset({Role.validator}),
     "legacy.read_raw": frozenset({Role.validator}),
+    "legacy.read": _EVERY_SIGNED_IN_ROLE,
+    "legacy.promote": frozenset({Role.validator}),
+    "search.use": _EVERY_SIGNED_IN_ROLE,
     "admin.access": frozenset({Role.admin}),
     "audit.read": frozenset({Role.admin}),
     "users.manage": frozenset({Role.admin}),
@@ -176,6 +179,43 @@ def visibility_clause(user: User) -> sa.ColumnElement[bool]:
     if user.role == Role.ssc:
         parts.append(sa.and_(not_draft, Report.security_sensitive.is_(True)))
     return sa.or_(*parts)
+
+
+# --- search visibility tokens (DESIGN §5) ----------------------------------------------
+
+PUBLIC_TOKEN = "public"  # noqa: S105 - a visibility token, not a secret
+
+
+def document_tokens(report: Report) -> list[str]:
+    """Who may find a report in search, as tokens stored with its document; the same rule
+    as `sees_report` (tests hold them together). Drafts are not indexed."""
+    if report.state == S.draft:
+        return []
+    tokens = {f"org:{report.organisation_id}", "validator"}
+    if report.state in MANUFACTURER_STATES:
+        tokens |= {f"maker:{m}" for m in report.manufacturer_ids()}
+    if report.security_sensitive:
+        tokens.add("ssc")
+    elif report.state == S.published:
+        tokens.add(PUBLIC_TOKEN)
+    return sorted(tokens)
+
+
+def visibility_tokens(user: User | None) -> list[str]:
+    """The tokens a user's search is filtered by. Legacy records carry PUBLIC_TOKEN: every
+    signed-in user may search them (they are redacted)."""
+    if not can(user, "portal.use"):
+        return []
+    tokens = {PUBLIC_TOKEN}
+    if user.role == Role.validator:
+        tokens.add("validator")
+    if user.role in REPORTING_ROLES:
+        tokens.add(f"org:{user.organisation_id}")
+    if user.role == Role.manufacturer and user.manufacturer_id is not None:
+        tokens.add(f"maker:{user.manufacturer_id}")
+    if user.role == Role.ssc:
+        tokens.add("ssc")
+    return sorted(tokens)
 
 
 # --- asking -----------------------------------------------------------------------------

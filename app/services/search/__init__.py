@@ -1,0 +1,1 @@
+"""Full-text search over reports and legacy records (DESIGN §5), Whoosh by default."""

@@ -1,0 +1,262 @@
+"""The Whoosh index on disk: opening it, applying changes (the drain is the one writer),
+rebuilding it from the database and checking it for drift.
+
+Index changes travel through the outbox: every transaction that changes a report or a legacy
+record also writes one "search.index" message naming them (see `track_changes`), so the
+index and the database cannot drift apart silently; the drain applies the message by reading
+the rows as they are then. The index is derived data: `rebuild` recreates it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+
+from app.extensions import db
+from app.models import (
+    AffectedDevice,
+    LegacyRecord,
+    ManufacturerReview,
+    OutboxMessage,
+    Report,
+    ReportRevision,
+)
+from app.services import outbox
+from app.services.search.documents import (
+    legacy_doc_id,
+    legacy_document,
+    report_doc_id,
+    report_document,
+)
+from app.services.search.schema import build_schema
+
+INDEX_NAME = "register"
+
+
+def index_dir() -> Path:
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def open_index(*, create: bool = False):
+    folder = index_dir()
+    if whoosh_index.exists_in(folder, indexname=INDEX_NAME):
+        return whoosh_index.open_dir(folder, indexname=INDEX_NAME)
+    if not create:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(folder, build_schema(), indexname=INDEX_NAME)
+
+
+# --- applying changes -------------------------------------------------------------------
+
+
+def _reports(ids: Iterable[int]) -> list[Report]:
+    return list(
+        db.session.scalars(
+            sa.select(Report)
+            .where(Report.id.in_(list(ids)))
+            .options(selectinload(Report.devices), selectinload(Report.reviews))
+        )
+    )
+
+
+def _legacy(ids: Iterable[int]) -> list[LegacyRecord]:
+    return list(db.session.scalars(sa.select(LegacyRecord).where(LegacyRecord.id.in_(list(ids)))))
+
+
+def apply_changes(report_ids: Iterable[int] = (), legacy_ids: Iterable[int] = ()) -> int:
+    """Bring the named documents in line with the database (add, replace or delete)."""
+    report_ids, legacy_ids = set(report_ids), set(legacy_ids)
+    ix = open_index(create=True)
+    writer = ix.writer(timeout=30)
+    changed = 0
+    try:
+        found = {r.id: r for r in _reports(report_ids)}
+        for report_id in report_ids:
+            document = report_document(found[report_id]) if report_id in found else None
+            writer.delete_by_term("doc_id", report_doc_id(report_id))
+            if document is not None:
+                writer.add_document(**document)
+            changed += 1
+        records = {r.id: r for r in _legacy(legacy_ids)}
+        for record_id in legacy_ids:
+            writer.delete_by_term("doc_id", legacy_doc_id(record_id))
+            if record_id in records:
+                writer.add_document(**legacy_document(records[record_id]))
+            changed += 1
+    except Exception:
+        writer.cancel()
+        raise
+    writer.commit()
+    return changed
+
+
+@outbox.handler("search.index")
+def _apply_message(payload: dict) -> None:
+    apply_changes(payload.get("report", []), payload.get("legacy", []))
+
+
+# --- tracking changes in the same transaction ---------------------------------------------
+
+_PENDING = "search_pending"
+
+
+def _touched(session: Session) -> None:
+    pending = session.info.setdefault(_PENDING, {"report": set(), "legacy": set()})
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Report) and obj.id is not None:
+            pending["report"].add(obj.id)
+        elif isinstance(obj, AffectedDevice | ManufacturerReview | ReportRevision):
+            if obj.report_id is not None:
+                pending["report"].add(obj.report_id)
+        elif isinstance(obj, LegacyRecord) and obj.id is not None:
+            pending["legacy"].add(obj.id)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    # After a flush new rows have their ids, and session.new/dirty still list them.
+    _touched(session)
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    pending = session.info.pop(_PENDING, None)
+    if pending and (pending["report"] or pending["legacy"]):
+        session.add(
+            OutboxMessage(kind="search.index", payload={k: sorted(v) for k, v in pending.items()})
+        )
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def track_changes() -> None:
+    """Write one outbox message per transaction that changed searchable rows. Listens on the
+    shared scoped session once per process, whatever the number of apps."""
+    if event.contains(db.session, "before_commit", _before_commit):
+        return
+    event.listen(db.session, "after_flush", _after_flush)
+    event.listen(db.session, "before_commit", _before_commit)
+    event.listen(db.session, "after_rollback", _after_rollback)
+
+
+# --- rebuild and verify -------------------------------------------------------------------
+
+
+def _all_ids(model) -> list[int]:
+    return list(db.session.scalars(sa.select(model.id).order_by(model.id)))
+
+
+def rebuild(progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+    """Build a fresh index beside the live one from the database, then swap it in."""
+    live = index_dir()
+    fresh = live.with_name(live.name + ".rebuild")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    ix = whoosh_index.create_in(fresh, build_schema(), indexname=INDEX_NAME)
+    writer = ix.writer(limitmb=128)
+    count = 0
+    for ids in _chunks(_all_ids(Report), batch):
+        for report in _reports(ids):
+            document = report_document(report)
+            if document is not None:
+                writer.add_document(**document)
+                count += 1
+        if progress:
+            progress(len(ids))
+    for ids in _chunks(_all_ids(LegacyRecord), batch):
+        for record in _legacy(ids):
+            writer.add_document(**legacy_document(record))
+            count += 1
+        if progress:
+            progress(len(ids))
+        db.session.expunge_all()  # constant memory over hundreds of thousands of rows
+    writer.commit(optimize=True)
+    old = live.with_name(live.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if live.exists():
+        live.rename(old)
+    fresh.rename(live)
+    shutil.rmtree(old, ignore_errors=True)
+    return count
+
+
+def _chunks(ids: list[int], size: int):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    documents: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.orphans)
+
+    def summary(self) -> str:
+        return (
+            f"{self.documents} documents; {len(self.missing)} missing, {len(self.stale)} "
+            f"stale, {len(self.orphans)} orphan"
+        )
+
+
+def expected_stamps() -> dict[str, str]:
+    """doc_id -> stamp for every row that should be in the index."""
+    expected = {}
+    for report in db.session.scalars(sa.select(Report).where(Report.state != "draft")):
+        expected[report_doc_id(report.id)] = str(report.version)
+    rows = db.session.execute(sa.select(LegacyRecord.id, LegacyRecord.source_hash))
+    for record_id, source_hash in rows:
+        expected[legacy_doc_id(record_id)] = source_hash[:16]
+    return expected
+
+
+def verify() -> Drift:
+    drift = Drift()
+    expected = expected_stamps()
+    ix = open_index()
+    indexed: dict[str, str] = {}
+    if ix is not None:
+        with ix.searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                indexed[fields["doc_id"]] = fields.get("stamp", "")
+    drift.documents = len(indexed)
+    for doc_id, stamp in expected.items():
+        if doc_id not in indexed:
+            drift.missing.append(doc_id)
+        elif indexed[doc_id] != stamp:
+            drift.stale.append(doc_id)
+    drift.orphans = sorted(set(indexed) - set(expected))
+    return drift
+
+
+def document_count() -> int | None:
+    ix = open_index()
+    if ix is None:
+        return None
+    with ix.searcher() as searcher:
+        return searcher.doc_count()
+
+
+def has_document(doc_id: str) -> bool:
+    ix = open_index()
+    if ix is None:
+        return False
+    with ix.searcher() as searcher:
+        return searcher.document_number(doc_id=doc_id) is not None
+
+
+__all__ = ["apply_changes", "open_index", "rebuild", "track_changes", "verify"]

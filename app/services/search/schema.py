@@ -1,0 +1,42 @@
+"""The one index of reports and legacy records (DESIGN §5)."""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+
+from app.services.search.analysis import register_analyzer
+
+# Facets: (field, label). Multi-valued keyword fields, stored so hits can be grouped.
+FACETS = (
+    ("source", "Source"),
+    ("kind", "Kind"),
+    ("device_type", "Device type"),
+    ("manufacturer", "Manufacturer"),
+    ("model", "Model"),
+    ("firmware", "Firmware"),
+    ("region", "CSP region"),
+    ("alert_code", "Alert code"),
+    ("has_fix", "Fix known"),
+    ("state", "State"),
+)
+
+
+def _facet() -> KEYWORD:
+    return KEYWORD(stored=True, commas=True, lowercase=False, scorable=False)
+
+
+def build_schema() -> Schema:
+    analyzer = register_analyzer()
+    return Schema(
+        doc_id=ID(unique=True, stored=True),
+        key=ID(stored=True),
+        # Whether the document reflects the database row as it is: verify compares it.
+        stamp=ID(stored=True),
+        title=TEXT(analyzer=analyzer, field_boost=3.0, phrase=True),
+        body=TEXT(analyzer=analyzer, phrase=True),
+        dmc=TEXT(analyzer=analyzer, field_boost=2.0),
+        codes=TEXT(analyzer=analyzer),
+        visibility=KEYWORD(commas=True, lowercase=False, scorable=False),
+        date=DATETIME(stored=True, sortable=True),
+        **{name: _facet() for name, _ in FACETS},
+    )
