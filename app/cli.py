@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from app.extensions import db
-from app.models import Organisation, Role, User
+from app.models import LegacyRecord, Organisation, Report, Role, User
 from app.services import catalogue, demo, legacy_import, notifications, outbox, review, users
 from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
@@ -25,6 +25,7 @@ outbox_cli = AppGroup("outbox", help="Apply queued work (mail, index updates, bu
 workflow_cli = AppGroup("workflow", help="Time-driven steps of the report workflow.")
 notifications_cli = AppGroup("notifications", help="E-mail about notifications.")
 legacy_cli = AppGroup("legacy", help="Legacy DSMS incident records.")
+search_cli = AppGroup("search", help="The full-text search index.")
 
 
 def _fail(message: str) -> None:
@@ -174,11 +175,45 @@ def import_legacy_command(file: Path, fmt: str | None, mapping: Path | None, bat
     click.echo(summary.text())
 
 
+@search_cli.command("rebuild")
+def search_rebuild_command():
+    """Rebuild the index from the database (beside the live one, then swapped in)."""
+    from app.services.search import index as search_index
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Report)) + db.session.scalar(
+        sa.select(sa.func.count()).select_from(LegacyRecord)
+    )
+    with tqdm(
+        total=total, unit="rows", desc="Indexing", disable=not sys.stderr.isatty(), file=sys.stderr
+    ) as bar:
+        count = search_index.rebuild(progress=bar.update)
+    click.echo(f"Index rebuilt: {count} documents.")
+
+
+@search_cli.command("verify")
+def search_verify_command():
+    """Compare the index with the database; exit 1 on missing, stale or orphan documents."""
+    from app.services.search import index as search_index
+
+    drift = search_index.verify()
+    for label, items in (
+        ("missing", drift.missing),
+        ("stale", drift.stale),
+        ("orphan", drift.orphans),
+    ):
+        for doc_id in items[:50]:
+            click.echo(f"{label}: {doc_id}", err=True)
+    click.echo(drift.summary())
+    if not drift.clean:
+        _fail("The index has drifted from the database; run `flask search rebuild`.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         users_cli,
         catalogue_cli,
         legacy_cli,
+        search_cli,
         outbox_cli,
         workflow_cli,
         notifications_cli,

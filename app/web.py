@@ -17,6 +17,7 @@ from app.services.errors import DomainError
 # (endpoint, label, policy action): the navigation shows each role what it may use.
 NAV_ITEMS = [
     ("main.index", "Home", "portal.use"),
+    ("search.index", "Search", "search.use"),
     ("records.index", "Records", "records.browse"),
     ("submission.mine", "My reports", "reports.submit"),
     ("validation.queue", "Validation", "validation.work"),
@@ -31,6 +32,12 @@ DASHBOARD_ITEMS = [
         "Report an issue",
         "reports.submit",
         "an issue, defect or unusual Device behaviour, with a fix if you know one",
+    ),
+    (
+        "search.index",
+        "Search",
+        "search.use",
+        "has what you see been reported before, and is there a fix?",
     ),
     ("records.index", "Published records", "records.browse", "known issues and their fixes"),
     ("validation.queue", "Validation queue", "validation.work", "reports waiting for the DCC"),

@@ -4,12 +4,15 @@ The table is checked against app.url_map, so a new route without an entry fails 
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OutboxMessage, Report, ReportState, User
-from app.services import demo, demo_reports, outbox
+from app.services import demo, demo_reports, legacy_import, outbox
 from tests.support.html_checks import accessibility_problems
 
 ROLES = ["anonymous", "party", "manufacturer", "validator", "secas", "ssc", "admin"]
@@ -80,6 +83,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "validation.edit": ("GET", "/validation/{reference}/edit", VALIDATOR_ONLY),
     "validation.act": ("POST", "/validation/{reference}/start", expect(302, 403, validator=409)),
     "review.queue": ("GET", "/review/", MANUFACTURER_ONLY),
+    "search.index": ("GET", "/search?q=HAN+8F35", SIGNED_IN),
+    "legacy.detail": ("GET", "/legacy/INC0010001", SIGNED_IN),
     "review.detail": ("GET", "/review/{reference}", MANUFACTURER_ONLY),
     # notifications
     "notifications.index": ("GET", "/notifications/", SIGNED_IN),
@@ -95,6 +100,7 @@ MISSING_OBJECTS = {
     "/admin/users/999999": expect(302, 403, admin=404),
     "/admin/catalogue/manufacturers/999999": expect(302, 403, admin=404),
     "/admin/outbox/999999/retry": expect(302, 403, admin=404),
+    "/legacy/INC9999999": expect(302, 404),
 }
 
 
@@ -109,6 +115,9 @@ def test_every_endpoint_has_an_entry(app):
 def seeded(app):
     with app.app_context():
         demo.seed()
+        sample = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
+        legacy_import.import_stream(io.BytesIO(sample.read_bytes()), actor=None)
+        outbox.drain()
         outbox.enqueue_email(to="x@example.test", subject="s", body="b")
         db.session.commit()
         return {
@@ -117,7 +126,9 @@ def seeded(app):
                 sa.select(User.id).where(User.email == "supplier@demo.test")
             ),
             "manufacturer_id": db.session.scalar(sa.select(Manufacturer.id).limit(1)),
-            "message_id": db.session.scalar(sa.select(OutboxMessage.id)),
+            "message_id": db.session.scalar(
+                sa.select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1)
+            ),
             "reference": db.session.scalar(
                 sa.select(Report.reference).where(
                     Report.title == demo_reports.DEMO_REPORTS[0][2]["title"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
-from whoosh.lang.porter import stem
+from whoosh.lang.porter2 import stem
 
 WORD_PATTERN = "0[xX][0-9a-fA-F]+|[vV]?\\d+(?:\\.\\d+)+|\\w+(?:['\u2019-]\\w+)*"
 HEX = re.compile(r"^0x([0-9a-f]+)$")

@@ -1,0 +1,171 @@
+"""Search: the analyzer, indexing through the outbox, queries, facets, visibility, drift."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report
+from app.services import legacy_import, outbox
+from app.services.search import index as search_index
+from app.services.search.analysis import register_analyzer
+from app.services.search.query import QueryProblem, SearchRequest, search
+from tests.support.reports import build_cast, walk_to
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
+
+
+def terms(text: str, mode: str = "index") -> list[str]:
+    return [t.text for t in register_analyzer()(text, mode=mode)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("firmware 3.2.1", ["firmwar", "3.2.1"]),
+        ("v3.2.1", ["3.2.1"]),
+        ("0x00020015", ["00020015", "0x00020015"]),
+        ("alert 0x8F35", ["alert", "8f35", "0x8f35"]),
+        ("8F35", ["8f35"]),
+        ("AM-E470", ["am-e470", "am", "e470", "ame470"]),
+        ("supplier's meters", ["supplier", "meter"]),
+        ("supplier\u2019s", ["supplier"]),
+        ("don't", ["dont"]),
+    ],
+)
+def test_tokens_are_kept_whole_and_normalised(text, expected):
+    assert terms(text) == expected
+
+
+def test_a_query_word_means_one_term():
+    assert terms("AM-E470 0x8f35 dropping", mode="query") == ["am-e470", "8f35", "drop"]
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        cast = build_cast()
+        maker = db.session.get(Manufacturer, cast.makers["aldermoor"])
+        maker.aliases = ["Aldermoor", "AML"]
+        db.session.commit()
+        published = walk_to(cast, "published").reference
+        hidden = walk_to(cast, "in_validation", title="Secret clock drift on gas meters").reference
+        sensitive = walk_to(
+            cast, "published", security_sensitive=True, title="Sensitive key handling flaw"
+        ).reference
+        legacy_import.import_stream(io.BytesIO(SAMPLE.read_bytes()), actor=None)
+        outbox.drain()
+        return cast, {"published": published, "hidden": hidden, "sensitive": sensitive}
+
+
+def keys(app, cast, viewer: str, q: str, **kw) -> list[str]:
+    with app.app_context():
+        results = search(cast.user(viewer), SearchRequest(q=q, **kw))
+        return [hit.key for hit in results.hits]
+
+
+def test_changes_reach_the_index_through_the_outbox(app, world):
+    _, refs = world
+    with app.app_context():
+        assert search_index.verify().clean
+        report = db.session.scalar(sa.select(Report).where(Report.reference == refs["hidden"]))
+        report.title = "Clock drift, retitled"
+        db.session.commit()
+        message = db.session.scalar(
+            sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)
+        )
+        assert message.kind == "search.index" and message.payload["report"] == [report.id]
+        assert search_index.verify().stale == [f"report:{report.id}"]
+        outbox.drain()
+        assert search_index.verify().clean
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["8F35", "0x8f35", "3.2.1", "AM-E470", "AM E470", "ame470", '"drops ESME off"', "dropping"],
+)
+def test_technical_and_prose_queries_find_the_record(app, world, query):
+    cast, refs = world
+    assert refs["published"] in keys(app, cast, "other_party", query)
+
+
+def test_and_by_default_exclusion_and_fields(app, world):
+    cast, refs = world
+    assert keys(app, cast, "other_party", "ESME nonexistentword") == []
+    assert refs["published"] not in keys(app, cast, "other_party", "ESME -firmware")
+    assert "INC0010002" in keys(app, cast, "other_party", "alert_code:8014")
+
+
+def test_legacy_records_are_found_and_redacted_in_the_index(app, world):
+    cast, _ = world
+    assert "INC0010001" in keys(app, cast, "other_party", "HAN comms hub")
+    index_bytes = b"".join(
+        p.read_bytes() for p in Path(app.config["SEARCH_INDEX_DIR"]).rglob("*") if p.is_file()
+    )
+    for planted in (b"1200023305967", b"SW1A", b"01632", b"960001"):
+        assert planted not in index_bytes
+
+
+def test_visibility_is_applied_in_the_index_and_rechecked(app, world):
+    cast, refs = world
+    assert refs["hidden"] not in keys(app, cast, "other_party", "clock drift")
+    assert refs["hidden"] in keys(app, cast, "colleague", "clock drift")
+    assert refs["hidden"] in keys(app, cast, "validator", "clock drift")
+    assert refs["sensitive"] not in keys(app, cast, "secas", "key handling")
+    assert refs["sensitive"] in keys(app, cast, "ssc", "key handling")
+    # The database is the final word: a hit the policy no longer allows is dropped.
+    with app.app_context():
+        report = db.session.scalar(sa.select(Report).where(Report.reference == refs["published"]))
+        report.security_sensitive = True
+        db.session.commit()  # the index update is still waiting in the outbox
+        results = search(cast.user("other_party"), SearchRequest(q="8F35"))
+        assert refs["published"] not in [h.key for h in results.hits] and results.dropped == 1
+
+
+def test_facets_count_matches_and_filter(app, world):
+    cast, _ = world
+    with app.app_context():
+        results = search(cast.user("other_party"), SearchRequest(q="HAN"))
+        facets = dict(results.facets["source"])
+        assert facets == {"legacy": 1, "report": 1}
+        narrowed = search(
+            cast.user("other_party"), SearchRequest(q="HAN", filters={"source": ["legacy"]})
+        )
+        assert [h.key for h in narrowed.hits] == ["INC0010001"]
+        assert "<mark>" in str(narrowed.hits[0].excerpt)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"unclosed phrase', "quotation mark is not closed"),
+        ("colour:red", "no field called"),
+        ("the and of", "too common"),
+        ("x" * 600, "too long"),
+    ],
+)
+def test_malformed_queries_are_explained(app, world, query, message):
+    cast, _ = world
+    with app.app_context(), pytest.raises(QueryProblem, match=message):
+        search(cast.user("other_party"), SearchRequest(q=query))
+
+
+def test_rebuild_and_verify(app, world, runner):
+    with app.app_context():
+        search_index.apply_changes(legacy_ids=[])  # no-op writer round trip
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(LegacyRecord))
+        ix = search_index.open_index()
+        writer = ix.writer()
+        writer.delete_by_term("doc_id", "legacy:1")
+        writer.add_document(doc_id="legacy:999", key="GHOST", stamp="x", visibility="public")
+        writer.commit()
+    result = runner.invoke(args=["search", "verify"])
+    assert result.exit_code == 1
+    assert "1 missing" in result.output and "1 orphan" in result.output
+    rebuilt = runner.invoke(args=["search", "rebuild"])
+    assert rebuilt.exit_code == 0 and f"{count + 3} documents" in rebuilt.output
+    assert runner.invoke(args=["search", "verify"]).exit_code == 0
