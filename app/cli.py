@@ -123,6 +123,7 @@ def seed_demo_command(if_empty: bool):
         click.echo("Database already has users; demo data not loaded.")
         return
     summary = demo.seed()
+    outbox.drain(limit=10_000)  # mail to files and the search index, ready to use
     click.echo(summary.text())
 
 

@@ -6,7 +6,15 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from app.models import DeviceModel, Manufacturer, Organisation, Report, ReportState, User
+from app.models import (
+    DeviceModel,
+    LegacyRecord,
+    Manufacturer,
+    Organisation,
+    Report,
+    ReportState,
+    User,
+)
 from app.services import demo
 
 
@@ -27,20 +35,20 @@ def test_seed_demo_is_idempotent_and_prints_logins(app, runner):
     with app.app_context():
         before = [
             db.session.scalar(sa.select(sa.func.count()).select_from(t))
-            for t in (User, Organisation, Manufacturer, DeviceModel, Report)
+            for t in (User, Organisation, Manufacturer, DeviceModel, Report, LegacyRecord)
         ]
     second = runner.invoke(args=["seed-demo"])
     assert "nothing changed" in second.output
     with app.app_context():
         after = [
             db.session.scalar(sa.select(sa.func.count()).select_from(t))
-            for t in (User, Organisation, Manufacturer, DeviceModel, Report)
+            for t in (User, Organisation, Manufacturer, DeviceModel, Report, LegacyRecord)
         ]
         categories = set(db.session.scalars(sa.select(Organisation.category)))
         maker = db.session.scalar(sa.select(User).where(User.email == "maker@demo.test"))
         assert maker.manufacturer.organisation_id == maker.organisation_id
         states = set(db.session.scalars(sa.select(Report.state)))
-    assert before == after and before[0] == 8 and before[2] >= 8
+    assert before == after and before[0] == 8 and before[2] >= 8 and before[5] >= 200
     # Reports in every state, so each demo role has something to see.
     assert states == set(ReportState)
     assert len(categories) >= 6
