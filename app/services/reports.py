@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.services import audit, notifications, policy, workflow
 from app.services.errors import NotFound, StaleEdit, ValidationFailed
 from app.services.report_data import ReportInput, apply_values, checked_values
+from app.services.search import query as search_query
 
 DRAFT_PREFIX = "draft-"
 
@@ -223,3 +224,17 @@ def require_found(report: Report | None) -> Report:
     if report is None:
         raise NotFound("No such report.")
     return report
+
+
+def similar_records(actor: User, report: Report, limit: int = 5):
+    """Before a draft is submitted: the existing records most like it, so the reporter can
+    see whether it is known already (and whether there is a fix)."""
+    if report.state != ReportState.draft or not policy.can(actor, "search.use"):
+        return []
+    dmc = " ".join(
+        f"{d.device_type.value} {d.manufacturer_name} {d.model_name} {d.firmware_version}"
+        for d in report.devices
+    )
+    return search_query.similar(
+        actor, title=report.title, description=report.description, dmc=dmc, limit=limit
+    )

@@ -55,3 +55,13 @@ def test_legacy_record_page_shows_redacted_text_and_facts(app, cast):
     assert "Found in the text" in html and "ESME, CHF" in html and "8F35" in html
     assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
     assert client.get("/legacy/INC9999999").status_code == 404
+
+
+def test_a_draft_shows_similar_records_before_it_is_submitted(app, cast):
+    with app.app_context():
+        draft = walk_to(cast, "draft", title="ESME keeps leaving the HAN after hub update")
+        key = f"draft-{draft.id}"
+    html = client_for(app, cast, "author").get(f"/reports/{key}").get_data(as_text=True)
+    assert "Already known? Records like this one" in html
+    assert "IDR-" in html and "INC0010001" in html
+    assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []

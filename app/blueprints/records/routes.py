@@ -28,4 +28,5 @@ def detail(reference: str):
         history=reports.history_for(current_user, report),
         submit_form=SubmitReportForm(version=report.version),
         answer_form=AnswerForm(version=report.version),
+        similar=reports.similar_records(current_user, report),
     )
