@@ -42,6 +42,12 @@ DASHBOARD_ITEMS = [
     ("records.index", "Published records", "records.browse", "known issues and their fixes"),
     ("validation.queue", "Validation queue", "validation.work", "reports waiting for the DCC"),
     (
+        "legacy.upload",
+        "Import DSMS records",
+        "legacy.import",
+        "legacy incidents, redacted and made searchable",
+    ),
+    (
         "review.queue",
         "Manufacturer review",
         "review.work",

@@ -85,6 +85,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "review.queue": ("GET", "/review/", MANUFACTURER_ONLY),
     "search.index": ("GET", "/search?q=HAN+8F35", SIGNED_IN),
     "legacy.detail": ("GET", "/legacy/INC0010001", SIGNED_IN),
+    "legacy.upload": ("GET", "/legacy/import", VALIDATOR_ONLY),
     "review.detail": ("GET", "/review/{reference}", MANUFACTURER_ONLY),
     # notifications
     "notifications.index": ("GET", "/notifications/", SIGNED_IN),

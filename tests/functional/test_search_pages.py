@@ -65,3 +65,20 @@ def test_a_draft_shows_similar_records_before_it_is_submitted(app, cast):
     assert "Already known? Records like this one" in html
     assert "IDR-" in html and "INC0010001" in html
     assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
+
+
+def test_a_validator_uploads_a_dsms_export_and_sees_every_bad_line(app, cast):
+    client = client_for(app, cast, "validator")
+    changed = SAMPLE.read_bytes().replace(b"IHD shows nothing", b"IHD shows nothing at all")
+    response = client.post(
+        "/legacy/import",
+        data={"file": (io.BytesIO(changed), "export.csv"), "format": "csv"},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "7 rows read: 0 inserted, 0 updated, 2 unchanged, 5 rejected" in html
+    assert "<td>6</td><td>missing number</td>" in html
+    assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
+    party = client_for(app, cast, "author")
+    assert party.get("/legacy/import").status_code == 403

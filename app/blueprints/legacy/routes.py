@@ -1,10 +1,12 @@
 """A legacy DSMS record: its redacted text and the facts found in it."""
 
-from flask import render_template
+from flask import flash, render_template
 from flask_login import current_user
 
+from app.blueprints.forms import form_status
 from app.blueprints.legacy import bp
-from app.services import legacy
+from app.blueprints.legacy.forms import LegacyUploadForm
+from app.services import legacy, legacy_import, policy
 
 
 @bp.route("/<number>")
@@ -16,3 +18,19 @@ def detail(number: str):
         labels=legacy.FACT_LABELS,
         has_fix=legacy.has_fix(record),
     )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def upload():
+    policy.require(current_user, "legacy.import")
+    form = LegacyUploadForm()
+    summary = None
+    if form.validate_on_submit():
+        summary = legacy_import.import_stream(
+            form.file.data.stream,
+            actor=current_user,
+            fmt=form.format.data,
+            source=form.file.data.filename or "upload",
+        )
+        flash(summary.text(), "error" if summary.errors else "success")
+    return render_template("legacy/import.html", form=form, summary=summary), form_status(form)
