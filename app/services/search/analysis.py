@@ -6,6 +6,7 @@ canonical term, so a query never widens into alternatives."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang.porter2 import stem
@@ -15,6 +16,7 @@ HEX = re.compile(r"^0x([0-9a-f]+)$")
 VERSION = re.compile(r"^v?(\d+(?:\.\d+)+)$")
 
 
+@lru_cache(maxsize=200_000)  # prose repeats: stemming each word once is most of the speed
 def canonical(text: str) -> str:
     """The one term a word stands for (used for queries and as the main indexed form)."""
     if match := HEX.match(text):

@@ -6,11 +6,12 @@ the database before it is shown."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from markupsafe import Markup, escape
-from whoosh import highlight, qparser, sorting
+from whoosh import highlight, qparser
 from whoosh.query import And, DateRange, Every, NullQuery, Or, Term
 
 from app.extensions import db
@@ -137,6 +138,44 @@ def _text_of(row) -> tuple[str, str]:
     return row.short_description, "\n".join(t for t in (row.description, row.close_notes) if t)
 
 
+# (index folder, generation) -> {facet: (values, value ids per document)}. An index
+# generation never changes, so the table is built once per generation, not once per query.
+_FACET_TABLES: dict[tuple[str, int], dict[str, tuple[list[str], list[tuple[int, ...]]]]] = {}
+
+
+def _facet_table(ix, searcher) -> dict[str, tuple[list[str], list[tuple[int, ...]]]]:
+    key = (str(ix.storage.folder), ix.latest_generation())
+    table = _FACET_TABLES.get(key)
+    if table is None:
+        table = {}
+        size = searcher.doc_count_all()
+        for name, _ in FACETS:
+            values = [
+                v.decode("utf-8") if isinstance(v, bytes) else v for v in searcher.lexicon(name)
+            ]
+            per_doc: list[list[int]] = [[] for _ in range(size)]
+            for value_id, value in enumerate(values):
+                for docnum in searcher.postings(name, value).all_ids():
+                    per_doc[docnum].append(value_id)
+            table[name] = (values, [tuple(ids) for ids in per_doc])
+        _FACET_TABLES.clear()  # keep only the newest generation
+        _FACET_TABLES[key] = table
+    return table
+
+
+def facet_counts(ix, searcher, query) -> dict[str, list[tuple[str, int]]]:
+    """Counts per facet value over every document matching the query and the filters."""
+    table = _facet_table(ix, searcher)
+    matched = list(searcher.docs_for_query(query))
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for name, (values, per_doc) in table.items():
+        tally = Counter(value_id for docnum in matched for value_id in per_doc[docnum])
+        counts[name] = sorted(
+            ((values[i], c) for i, c in tally.items() if values[i]), key=lambda vc: (-vc[1], vc[0])
+        )
+    return counts
+
+
 def search(actor: User, request: SearchRequest) -> SearchResults:
     policy.require(actor, "search.use")
     results = SearchResults(page=max(request.page, 1))
@@ -144,32 +183,24 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
     if ix is None:
         return results
     query = parse(request.q, ix.schema)
-    facets = {
-        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
-        for name, _ in FACETS
-    }
     sortedby, reverse = None, False
     if request.sort in {"newest", "oldest"} or not request.q.strip():
         sortedby, reverse = "date", request.sort != "oldest"
+    allowed = _filters(actor, request)
     with ix.searcher() as searcher:
         found = searcher.search(
             query,
-            filter=_filters(actor, request),
+            filter=allowed,
             limit=results.page * PER_PAGE,
             sortedby=sortedby,
             reverse=reverse,
-            groupedby=facets,
             terms=True,
         )
         found.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
         found.formatter = _Mark()
         results.total = len(found)
         results.pages = math.ceil(results.total / PER_PAGE)
-        for name, _ in FACETS:
-            counts = found.groups(name)
-            results.facets[name] = sorted(
-                ((str(v), c) for v, c in counts.items() if v), key=lambda vc: (-vc[1], vc[0])
-            )
+        results.facets = facet_counts(ix, searcher, And([query, allowed]))
         start = (results.page - 1) * PER_PAGE
         for hit in list(found)[start : start + PER_PAGE]:
             fields = hit.fields()
