@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.services.search import index as search_index
 
 
 def check() -> dict:
@@ -34,12 +35,10 @@ def _search_index() -> dict:
     folder = Path(current_app.config["SEARCH_INDEX_DIR"])
     if not folder.is_dir():
         return {"status": "missing"}
-    from whoosh import index
-
-    if not index.exists_in(str(folder)):
-        return {"status": "empty"}
     try:
-        with index.open_dir(str(folder), readonly=True).searcher() as searcher:
-            return {"status": "ok", "documents": searcher.doc_count()}
+        count = search_index.document_count()
     except Exception as exc:
         return {"status": "error", "error": type(exc).__name__}
+    if count is None:
+        return {"status": "empty"}
+    return {"status": "ok", "documents": count}

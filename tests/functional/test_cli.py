@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,7 +16,9 @@ from app.models import (
     ReportState,
     User,
 )
-from app.services import demo
+from app.services import demo, legacy_import, outbox
+
+LEGACY_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(app, runner):
@@ -155,13 +158,17 @@ def test_healthz_reports_database_and_index(client, app):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
     assert body["search_index"]["status"] == "missing"
+    with app.app_context():
+        legacy_import.import_stream(io.BytesIO(LEGACY_SAMPLE.read_bytes()), actor=None)
+        outbox.drain()
+    body = client.get("/healthz").get_json()
+    assert body["search_index"] == {"status": "ok", "documents": 2}
 
 
 def test_legacy_import_command_prints_the_summary_and_every_bad_line(runner):
-    sample = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
-    result = runner.invoke(args=["legacy", "import", str(sample)])
+    result = runner.invoke(args=["legacy", "import", str(LEGACY_SAMPLE)])
     assert result.exit_code == 0, result.output
     assert "7 rows read: 2 inserted, 0 updated, 0 unchanged, 5 rejected" in result.output
     assert "line 6: missing number" in result.output
-    again = runner.invoke(args=["legacy", "import", str(sample)])
+    again = runner.invoke(args=["legacy", "import", str(LEGACY_SAMPLE)])
     assert "0 inserted, 0 updated, 2 unchanged" in again.output
