@@ -105,9 +105,9 @@ def parse(text: str, schema):
     return query if text else Every()
 
 
-def _filters(actor: User, request: SearchRequest):
-    tokens = policy.visibility_tokens(actor)
-    parts = [Or([Term("visibility", t) for t in tokens])]
+def _narrowing(request: SearchRequest):
+    """The facet and date filters the user chose, as a query (None when there are none)."""
+    parts = []
     for name, values in request.filters.items():
         if name in {n for n, _ in FACETS} and values:
             parts.append(Or([Term(name, v) for v in values]))
@@ -119,7 +119,34 @@ def _filters(actor: User, request: SearchRequest):
             else None
         )
         parts.append(DateRange("date", start, end, endexcl=True))
-    return And(parts)
+    return And(parts) if parts else None
+
+
+# (index folder, generation, tokens) -> the documents those tokens may see. Nearly every
+# document is public, so working this set out per query was most of a query's time.
+_VISIBLE: dict[tuple, set[int]] = {}  # shared: never mutate a cached set
+_VISIBLE_SIZE = 16
+
+
+def _visible_docs(ix, searcher, actor: User) -> set[int]:
+    tokens = tuple(policy.visibility_tokens(actor))
+    key = (str(ix.storage.folder), ix.latest_generation(), tokens)
+    docs = _VISIBLE.get(key)
+    if docs is None:
+        query = Or([Term("visibility", t) for t in tokens])
+        docs = set(searcher.docs_for_query(query)) if tokens else set()
+        if len(_VISIBLE) >= _VISIBLE_SIZE or any(k[:2] != key[:2] for k in _VISIBLE):
+            _VISIBLE.clear()
+        _VISIBLE[key] = docs
+    return docs
+
+
+def _allowed_docs(ix, searcher, actor: User, request: SearchRequest) -> set[int]:
+    docs = _visible_docs(ix, searcher, actor)
+    narrowing = _narrowing(request)
+    if narrowing is not None:
+        docs = docs & set(searcher.docs_for_query(narrowing))
+    return docs
 
 
 def _recheck(actor: User, fields: dict) -> object | None:
@@ -163,10 +190,10 @@ def _facet_table(ix, searcher) -> dict[str, tuple[list[str], list[tuple[int, ...
     return table
 
 
-def facet_counts(ix, searcher, query) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(ix, searcher, query, allowed: set[int]) -> dict[str, list[tuple[str, int]]]:
     """Counts per facet value over every document matching the query and the filters."""
     table = _facet_table(ix, searcher)
-    matched = list(searcher.docs_for_query(query))
+    matched = [d for d in searcher.docs_for_query(query) if d in allowed]
     counts: dict[str, list[tuple[str, int]]] = {}
     for name, (values, per_doc) in table.items():
         tally = Counter(value_id for docnum in matched for value_id in per_doc[docnum])
@@ -186,8 +213,8 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
     sortedby, reverse = None, False
     if request.sort in {"newest", "oldest"} or not request.q.strip():
         sortedby, reverse = "date", request.sort != "oldest"
-    allowed = _filters(actor, request)
     with ix.searcher() as searcher:
+        allowed = _allowed_docs(ix, searcher, actor, request)
         found = searcher.search(
             query,
             filter=allowed,
@@ -200,7 +227,7 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
         found.formatter = _Mark()
         results.total = len(found)
         results.pages = math.ceil(results.total / PER_PAGE)
-        results.facets = facet_counts(ix, searcher, And([query, allowed]))
+        results.facets = facet_counts(ix, searcher, query, allowed)
         start = (results.page - 1) * PER_PAGE
         for hit in list(found)[start : start + PER_PAGE]:
             fields = hit.fields()
@@ -240,7 +267,8 @@ def similar(actor: User, *, title: str, description: str, dmc: str, limit: int =
         if not terms:
             return []
         query = Or([Term(f, w) for f, w in terms])
-        found = searcher.search(query, filter=_filters(actor, SearchRequest()), limit=limit * 2)
+        allowed = _allowed_docs(ix, searcher, actor, SearchRequest())
+        found = searcher.search(query, filter=allowed, limit=limit * 2)
         hits = []
         for hit in found:
             fields = hit.fields()
