@@ -82,3 +82,19 @@ def test_a_validator_uploads_a_dsms_export_and_sees_every_bad_line(app, cast):
     assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
     party = client_for(app, cast, "author")
     assert party.get("/legacy/import").status_code == 403
+
+
+def test_a_validator_uploads_json_lines(app, cast):
+    client = client_for(app, cast, "validator")
+    data = (
+        b'{"number": "INC0030001", "opened_at": "2024-06-01 10:00:00", '
+        b'"short_description": "GSME valve stuck closed", "description": "Call 07700 900123"}\n'
+    )
+    response = client.post(
+        "/legacy/import",
+        data={"file": (io.BytesIO(data), "export.jsonl"), "format": "jsonl"},
+        content_type="multipart/form-data",
+    )
+    assert "1 rows read: 1 inserted" in response.get_data(as_text=True)
+    page = client.get("/legacy/INC0030001").get_data(as_text=True)
+    assert "GSME valve stuck closed" in page and "07700" not in page
