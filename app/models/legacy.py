@@ -39,6 +39,11 @@ class LegacyRecord(db.Model):
 
     promoted_report: Mapped[Report | None] = relationship()  # noqa: F821
 
+    @property
+    def has_fix(self) -> bool:
+        """A closed incident with close notes is taken to record how it was resolved."""
+        return bool(self.close_notes.strip()) and self.closed_at is not None
+
 
 class LegacyRawRecord(db.Model):
     """The unredacted source row, kept only when LEGACY_KEEP_RAW is on; validators alone may

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import DeviceModel, DeviceType, FirmwareVersion, Manufacturer, User
 from app.services import audit, policy
-from app.services.csv_input import UndecodableLine
+from app.services.csv_input import RowError, UndecodableLine
 from app.services.errors import found
 
 COLUMNS = (
@@ -33,12 +33,6 @@ COLUMNS = (
 HEX_MODEL_ID = re.compile(r"^(?:0[xX])?([0-9A-Fa-f]{4})$")
 FIRMWARE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._\-]{0,39}$")
 MAX_TEXT = {"manufacturer": 200, "model": 120, "hardware_version": 40}
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
 
 
 @dataclass

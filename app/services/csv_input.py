@@ -4,6 +4,15 @@ the line it is on and a large file is never held in memory."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass
+class RowError:
+    """A row an import refused: its line number in the file, and why."""
+
+    line: int
+    reason: str
 
 
 class UndecodableLine(ValueError):

@@ -8,7 +8,6 @@ from app.extensions import db
 from app.models import LegacyRecord, User
 from app.services import policy
 from app.services.errors import NotFound
-from app.services.search.documents import legacy_has_fix
 
 FACT_LABELS = {
     "device_types": "Device types",
@@ -26,7 +25,3 @@ def get_record(actor: User, number: str) -> LegacyRecord:
     if record is None:
         raise NotFound("No such DSMS record.")
     return record
-
-
-def has_fix(record: LegacyRecord) -> bool:
-    return legacy_has_fix(record)

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import LegacyRawRecord, LegacyRecord, User
 from app.models.base import utcnow
 from app.services import audit, policy
+from app.services.csv_input import RowError
 from app.services.extraction import Gazetteer, extract, load_gazetteer
 from app.services.redaction import configured_names, redact
 
@@ -58,12 +59,6 @@ DATE_FORMATS = (
 NUL_MARK = "\ufffe"  # stands in for NUL, which the csv module refuses outright
 CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-
-
-@dataclass
-class RowError:
-    line: int
-    reason: str
 
 
 @dataclass

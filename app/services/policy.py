@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from app.models import (
     AffectedDevice,
     EventAudience,
-    ManufacturerReview,
     Report,
     ReportEvent,
     ReportState,
@@ -40,9 +39,7 @@ ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "reports.submit": REPORTING_ROLES,
     "validation.work": frozenset({Role.validator}),
     "review.work": frozenset({Role.manufacturer}),
-    "workflow.tick": frozenset({Role.validator, Role.admin}),
     "legacy.import": frozenset({Role.validator}),
-    "legacy.read_raw": frozenset({Role.validator}),
     "legacy.read": _EVERY_SIGNED_IN_ROLE,
     "legacy.promote": frozenset({Role.validator}),
     "search.use": _EVERY_SIGNED_IN_ROLE,
@@ -126,12 +123,6 @@ def sees_event_changes(user: User, event: ReportEvent) -> bool:
     return is_validator(user) or in_reporting_organisation(user, event.report)
 
 
-def sees_review(user: User, review: ManufacturerReview) -> bool:
-    if is_validator(user):
-        return True
-    return user.role == Role.manufacturer and user.manufacturer_id == review.manufacturer_id
-
-
 def responds_to_review(user: User, report: Report) -> bool:
     return report.state == S.manufacturer_review and is_involved_manufacturer(user, report)
 
@@ -146,10 +137,19 @@ OBJECT_ACTIONS: dict[str, Callable[[User, object], bool]] = {
     "report.see_reporter": sees_reporter,
     "report.validate": validates,
     "review.respond": responds_to_review,
-    "review.view": sees_review,
     "event.view": sees_event,
     "event.see_changes": sees_event_changes,
 }
+
+
+def involving_manufacturer(manufacturer_id: int) -> sa.ColumnElement[bool]:
+    """SQL: the report has a Device of this manufacturer in its DMC."""
+    return (
+        sa.select(AffectedDevice.id)
+        .where(AffectedDevice.report_id == Report.id)
+        .where(AffectedDevice.manufacturer_id == manufacturer_id)
+        .exists()
+    )
 
 
 def visible_reports(user: User, stmt: sa.Select) -> sa.Select:
@@ -169,12 +169,7 @@ def visibility_clause(user: User) -> sa.ColumnElement[bool]:
     if user.role in REPORTING_ROLES:
         parts.append(sa.and_(not_draft, Report.organisation_id == user.organisation_id))
     if user.role == Role.manufacturer and user.manufacturer_id is not None:
-        involved = (
-            sa.select(AffectedDevice.id)
-            .where(AffectedDevice.report_id == Report.id)
-            .where(AffectedDevice.manufacturer_id == user.manufacturer_id)
-            .exists()
-        )
+        involved = involving_manufacturer(user.manufacturer_id)
         parts.append(sa.and_(Report.state.in_(MANUFACTURER_STATES), involved))
     if user.role == Role.ssc:
         parts.append(sa.and_(not_draft, Report.security_sensitive.is_(True)))

@@ -220,12 +220,6 @@ def find_by_reference(reference: str) -> Report | None:
     return report
 
 
-def require_found(report: Report | None) -> Report:
-    if report is None:
-        raise NotFound("No such report.")
-    return report
-
-
 def similar_records(actor: User, report: Report, limit: int = 5):
     """Before a draft is submitted: the existing records most like it, so the reporter can
     see whether it is known already (and whether there is a fix)."""

@@ -13,7 +13,6 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import (
-    AffectedDevice,
     EventAudience,
     FixType,
     ManufacturerReview,
@@ -34,12 +33,7 @@ RESPONSES = (ReviewResponse.agree, ReviewResponse.dispute, ReviewResponse.add_fi
 def queue(actor: User) -> list[tuple[Report, ManufacturerReview | None]]:
     """Reports involving the actor's manufacturer, from manufacturer review on."""
     policy.require(actor, "review.work")
-    involved = (
-        sa.select(AffectedDevice.id)
-        .where(AffectedDevice.report_id == Report.id)
-        .where(AffectedDevice.manufacturer_id == actor.manufacturer_id)
-        .exists()
-    )
+    involved = policy.involving_manufacturer(actor.manufacturer_id)
     stmt = (
         sa.select(Report)
         .where(Report.state.in_(policy.MANUFACTURER_STATES), involved)

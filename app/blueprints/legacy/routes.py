@@ -12,12 +12,7 @@ from app.services import legacy, legacy_import, policy
 @bp.route("/<number>")
 def detail(number: str):
     record = legacy.get_record(current_user, number)
-    return render_template(
-        "legacy/detail.html",
-        record=record,
-        labels=legacy.FACT_LABELS,
-        has_fix=legacy.has_fix(record),
-    )
+    return render_template("legacy/detail.html", record=record, labels=legacy.FACT_LABELS)
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -58,11 +58,6 @@ def report_document(report: Report) -> dict | None:
     }
 
 
-def legacy_has_fix(record: LegacyRecord) -> bool:
-    """A closed incident with close notes is taken to record how it was resolved."""
-    return bool(record.close_notes.strip()) and record.closed_at is not None
-
-
 def legacy_document(record: LegacyRecord) -> dict:
     facts = record.facts or {}
     return {
@@ -90,6 +85,6 @@ def legacy_document(record: LegacyRecord) -> dict:
         "firmware": _join(facts.get("firmware", [])),
         "region": _join(facts.get("regions", [])),
         "alert_code": _join(facts.get("alert_codes", [])),
-        "has_fix": "yes" if legacy_has_fix(record) else "no",
+        "has_fix": "yes" if record.has_fix else "no",
         "state": record.state.lower() if record.state else "",
     }

@@ -251,12 +251,4 @@ def document_count() -> int | None:
         return searcher.doc_count()
 
 
-def has_document(doc_id: str) -> bool:
-    ix = open_index()
-    if ix is None:
-        return False
-    with ix.searcher() as searcher:
-        return searcher.document_number(doc_id=doc_id) is not None
-
-
 __all__ = ["apply_changes", "open_index", "rebuild", "track_changes", "verify"]
