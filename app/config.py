@@ -43,6 +43,9 @@ def from_environment(instance_path: Path) -> dict:
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(ROOT / "search_index"),
+        # A query that may match more documents than this is ranked among this many of the
+        # newest documents the user may see, with an estimated total (docs/decisions.md).
+        "SEARCH_CANDIDATES": _int("SEARCH_CANDIDATES", 5000),
         "MAIL_DIR": os.environ.get("MAIL_DIR") or str(instance_path / "mail"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int("MAIL_PORT", 25),

@@ -147,6 +147,7 @@ def init_app(app: Flask) -> None:
 # Words for history entries: what happened, as a reader would say it.
 EVENT_LABELS = {
     "created": "Draft created",
+    "promoted": "Draft created from a DSMS record",
     "edit": "Edited",
     "submit": "Submitted to the DCC",
     "start": "Validation started",

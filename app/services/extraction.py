@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -62,14 +63,29 @@ class Gazetteer:
     models: dict[str, tuple[str, str]] = field(default_factory=dict)
     model_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def pattern(self, spellings) -> re.Pattern | None:
-        # Keys are normalised (lower case, single spaces); any run of spaces or hyphens in
-        # the text matches a space.
-        words = sorted(spellings, key=len, reverse=True)
-        if not words:
-            return None
-        alternatives = "|".join(r"[\s-]*".join(map(re.escape, w.split())) for w in words)
-        return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+    # Patterns are built once per gazetteer: an import extracts from every row with one.
+    @cached_property
+    def manufacturer_pattern(self) -> re.Pattern | None:
+        return _spellings_pattern(self.manufacturers)
+
+    @cached_property
+    def model_pattern(self) -> re.Pattern | None:
+        return _spellings_pattern(self.models)
+
+    @cached_property
+    def model_hex(self) -> frozenset[str]:
+        """Model ids without 0x: 0x0A1B in a text is a model, not an alert code."""
+        return frozenset(key[2:] for key in self.model_ids)
+
+
+def _spellings_pattern(spellings) -> re.Pattern | None:
+    # Keys are normalised (lower case, single spaces); any run of spaces or hyphens in the
+    # text matches a space.
+    words = sorted(spellings, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(r"[\s-]*".join(map(re.escape, w.split())) for w in words)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
 
 
 def _key(spelling: str) -> str:
@@ -130,11 +146,11 @@ def extract(text: str, gazetteer: Gazetteer) -> Facts:
     for kind, pattern in _DEVICE_PATTERNS.items():
         if pattern.search(text):
             _add(facts.device_types, kind)
-    maker_pattern = gazetteer.pattern(gazetteer.manufacturers)
+    maker_pattern = gazetteer.manufacturer_pattern
     if maker_pattern:
         for match in maker_pattern.finditer(text):
             _add(facts.manufacturers, gazetteer.manufacturers[_key(match.group(0))])
-    model_pattern = gazetteer.pattern(gazetteer.models)
+    model_pattern = gazetteer.model_pattern
     found_models = []
     if model_pattern:
         found_models += [
@@ -149,8 +165,7 @@ def extract(text: str, gazetteer: Gazetteer) -> Facts:
         _add(facts.firmware, match.group(1) or match.group(2).lower())
     for match in SHORT_FIRMWARE.finditer(text):
         _add(facts.firmware, match.group(1) or match.group(2))
-    model_hex = {key[2:] for key in gazetteer.model_ids}  # 0x0A1B is a model, not an alert
-    facts.alert_codes = [c for c in _alert_codes(text) if c not in model_hex]
+    facts.alert_codes = [c for c in _alert_codes(text) if c not in gazetteer.model_hex]
     for region, pattern in REGIONS.items():
         if pattern.search(text):
             _add(facts.regions, region)

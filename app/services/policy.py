@@ -25,8 +25,11 @@ from app.services.errors import NotAllowed
 
 S = ReportState
 _EVERY_SIGNED_IN_ROLE = frozenset(Role)
-# Roles whose users report on behalf of their organisation.
-REPORTING_ROLES = frozenset({Role.party, Role.manufacturer})
+# Roles whose users report on behalf of their organisation. Validators report for the DCC
+# (for example a legacy DSMS record promoted to a report): for a DCC report the DCC's
+# validators are its reporting organisation, as a supplier's users are for theirs. Admins
+# of the DCC are not: they report nothing and see no more than before.
+REPORTING_ROLES = frozenset({Role.party, Role.manufacturer, Role.validator})
 # From manufacturer review on, the manufacturers of the DMC's Devices see the report.
 MANUFACTURER_STATES = frozenset({S.manufacturer_review, S.approved, S.published, S.withdrawn})
 

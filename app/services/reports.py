@@ -28,6 +28,8 @@ from app.services.report_data import ReportInput, apply_values, checked_values
 from app.services.search import query as search_query
 
 DRAFT_PREFIX = "draft-"
+# The first history entry of a draft pre-filled from a legacy DSMS record (promotion.py).
+PROMOTED_EVENT = "promoted"
 
 
 def key_of(report: Report) -> str:
@@ -128,6 +130,13 @@ def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int)
     return report
 
 
+def awaits_first_save(report: Report) -> bool:
+    """A draft pre-filled from a DSMS record holds stand-in values (kind, occurrence) until
+    its author has saved it through the edit form, which checks everything as usual."""
+    actions = [e.action for e in report.events]
+    return PROMOTED_EVENT in actions and "edit" not in actions
+
+
 def allocate_reference(year: int) -> str:
     """The next IDR-YYYY-NNNNN. The counter row is locked by the UPDATE until commit, so
     concurrent submissions on PostgreSQL queue for it and get distinct numbers."""
@@ -152,6 +161,11 @@ def submit(*, actor: User, key: str, seen_version: int) -> Report:
     if not report.devices:
         message = "Add at least one Device of the DMC before submitting."
         raise ValidationFailed(message, field_errors={"devices": [message]})
+    if awaits_first_save(report):
+        raise ValidationFailed(
+            "This draft was pre-filled from a DSMS record: check it and save it in this form "
+            "before submitting (the record did not say everything a report needs)."
+        )
     workflow.apply(report, "submit", actor, audience=EventAudience.reporter)
     report.reference = allocate_reference(date.today().year)
     report.submitted_at = utcnow()
@@ -230,5 +244,10 @@ def similar_records(actor: User, report: Report, limit: int = 5):
         for d in report.devices
     )
     return search_query.similar(
-        actor, title=report.title, description=report.description, dmc=dmc, limit=limit
+        actor,
+        title=report.title,
+        description=report.description,
+        dmc=dmc,
+        limit=limit,
+        exclude=frozenset(report.dsms_references),  # it cites them already
     )

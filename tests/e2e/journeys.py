@@ -122,3 +122,16 @@ def manufacturer_sends_response(
 def reader_opens_published_record(page, base_url: str, reference: str) -> None:
     page.goto(f"{base_url}/records/")
     page.get_by_role("link", name=reference, exact=True).click()
+
+
+def validator_promotes_legacy_record(page, base_url: str, number: str) -> None:
+    page.goto(f"{base_url}/legacy/{number}")
+    page.get_by_role("button", name="Promote to draft report").click()
+
+
+def validator_completes_promoted_draft(page, *, kind: str, occurrence: str, fix_type: str) -> None:
+    """Choose what a DSMS record cannot say, then save the draft."""
+    page.get_by_label("Kind of report").select_option(label=kind)
+    page.get_by_label("Occurrence").select_option(label=occurrence)
+    page.get_by_label("Fix type").select_option(label=fix_type)
+    reporter_saves_draft(page)

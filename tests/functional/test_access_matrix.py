@@ -26,7 +26,8 @@ def expect(anonymous: int, default: int, **by_role: int) -> dict[str, int]:
 SIGNED_IN = expect(302, 200)
 ADMIN_ONLY = expect(302, 403, admin=200)
 ADMIN_ONLY_POST = expect(302, 403, admin=302)
-REPORTERS = expect(302, 403, party=200, manufacturer=200)
+# Party and manufacturer users report for their organisation, validators for the DCC.
+REPORTERS = expect(302, 403, party=200, manufacturer=200, validator=200)
 VALIDATOR_ONLY = expect(302, 403, validator=200)
 MANUFACTURER_ONLY = expect(302, 403, manufacturer=200)
 
@@ -66,17 +67,17 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "submission.edit": (
         "GET",
         "/reports/{draft_key}/edit",
-        expect(302, 403, party=200, manufacturer=404),
+        expect(302, 403, party=200, manufacturer=404, validator=404),
     ),
     "submission.submit": (
         "POST",
         "/reports/{draft_key}/submit",
-        expect(302, 403, party=409, manufacturer=404),
+        expect(302, 403, party=409, manufacturer=404, validator=404),
     ),
     "submission.answer": (
         "POST",
         "/reports/{reference}/answer",
-        expect(302, 403, party=409, manufacturer=409),
+        expect(302, 403, party=409, manufacturer=409, validator=409),
     ),
     "validation.queue": ("GET", "/validation/", VALIDATOR_ONLY),
     "validation.detail": ("GET", "/validation/{reference}", VALIDATOR_ONLY),
@@ -86,6 +87,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "search.index": ("GET", "/search?q=HAN+8F35", SIGNED_IN),
     "legacy.detail": ("GET", "/legacy/INC0010001", SIGNED_IN),
     "legacy.upload": ("GET", "/legacy/import", VALIDATOR_ONLY),
+    # A validator's POST promotes the record to a draft and goes to its edit page.
+    "legacy.promote": ("POST", "/legacy/INC0010001/promote", expect(302, 403, validator=302)),
     "review.detail": ("GET", "/review/{reference}", MANUFACTURER_ONLY),
     # notifications
     "notifications.index": ("GET", "/notifications/", SIGNED_IN),
@@ -102,7 +105,9 @@ MISSING_OBJECTS = {
     "/admin/catalogue/manufacturers/999999": expect(302, 403, admin=404),
     "/admin/outbox/999999/retry": expect(302, 403, admin=404),
     "/legacy/INC9999999": expect(302, 404),
+    "/legacy/INC9999999/promote": expect(302, 403, validator=404),
 }
+POSTED = ("/retry", "/promote")
 
 
 def test_every_endpoint_has_an_entry(app):
@@ -165,7 +170,7 @@ def test_each_route_answers_each_role_as_the_table_says(app, seeded, role):
         if response.status_code == 302 and role == "anonymous" and endpoint != "auth.login":
             assert response.location.startswith("/auth/login"), endpoint
     for path, expected in MISSING_OBJECTS.items():
-        method = "POST" if path.endswith("retry") else "GET"
+        method = "POST" if path.endswith(POSTED) else "GET"
         status = client.open(path, method=method).status_code
         if status != expected[role]:
             mismatches.append(f"{method} {path}: {status}, expected {expected[role]}")

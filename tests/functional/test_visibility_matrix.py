@@ -30,6 +30,8 @@ REPORTER_ORG = frozenset({"author", "colleague"})
 INVOLVED = frozenset({"involved_maker", "second_involved_maker"})
 MAKERS = INVOLVED | {"uninvolved_maker"}
 REPORTERS = REPORTER_ORG | {"other_party"} | MAKERS  # party and manufacturer users
+# Who may write reports: reporters for their organisation, validators for the DCC.
+AUTHORS = REPORTERS | {"validator"}
 EVERYONE = frozenset(VIEWERS)
 
 _AUTHOR = frozenset({"author"})
@@ -298,7 +300,7 @@ def _lists(pages: Pages, world: World, viewer: str) -> None:
         if listed(html, spec, "/reports/") != expected:
             pages.fail(f"{spec} as {viewer} on records.index: listed is {not expected}")
 
-    html = pages.get("/reports/mine", 200 if viewer in REPORTERS else 403, f"mine as {viewer}")
+    html = pages.get("/reports/mine", 200 if viewer in AUTHORS else 403, f"mine as {viewer}")
     for spec in SPECS:
         expected = viewer == "author" or (viewer == "colleague" and spec.state != S.draft)
         if listed(html, spec, "/reports/") != expected:
@@ -361,7 +363,7 @@ def _workspaces(pages: Pages, world: World, viewer: str) -> None:
         if spec.state != S.draft:
             continue
         what = f"{spec} as {viewer} on submission.edit"
-        expected = 403 if viewer not in REPORTERS else (200 if sees(viewer, spec) else 404)
+        expected = 403 if viewer not in AUTHORS else (200 if sees(viewer, spec) else 404)
         pages.get(f"/reports/{world.keys[spec]}/edit", expected, what)
 
 

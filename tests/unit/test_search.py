@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report
+from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report, User
 from app.services import legacy_import, outbox
 from app.services.search import index as search_index
 from app.services.search.analysis import register_analyzer
 from app.services.search.query import QueryProblem, SearchRequest, search
+from tests.conftest import sign_in
 from tests.support.reports import build_cast, walk_to
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
@@ -169,3 +170,74 @@ def test_rebuild_and_verify(app, world, runner):
     rebuilt = runner.invoke(args=["search", "rebuild"])
     assert rebuilt.exit_code == 0 and f"{count + 3} documents" in rebuilt.output
     assert runner.invoke(args=["search", "verify"]).exit_code == 0
+
+
+def _dated_records(count: int, rare_every: int) -> bytes:
+    """Legacy records one day apart, all about meters; every n-th also mentions valves."""
+    rows = ["number,opened_at,short_description,description"]
+    for n in range(1, count + 1):
+        extra = " and a stuck valve" if n % rare_every == 0 else ""
+        rows.append(f"INC{n:07d},2024-01-{n:02d} 09:00:00,Meter reading {n},meter reading{extra}")
+    return "\n".join(rows).encode()
+
+
+@pytest.fixture
+def dated(app, make_user):
+    app.config["SEARCH_CANDIDATES"] = 10
+    with app.app_context():
+        rows = _dated_records(30, 6).splitlines()
+        for part in (rows[:16], rows[:1] + rows[16:]):  # two index commits: two segments
+            legacy_import.import_stream(io.BytesIO(b"\n".join(part)), actor=None)
+            outbox.drain()
+        assert len(search_index.open_index()._segments()) > 1
+    return make_user("party")
+
+
+def run(user, **kw):
+    return search(db.session.get(User, user.id), SearchRequest(**kw))
+
+
+def test_common_words_are_ranked_among_the_newest_with_an_estimate(app, dated):
+    with app.app_context():
+        results = run(dated, q="meter")
+    newest_ten = {f"INC{n:07d}" for n in range(21, 31)}
+    assert results.estimated and results.considered == 10
+    assert results.total == 30  # every candidate matched, so the estimate is the whole set
+    assert {hit.key for hit in results.hits} == newest_ten
+    assert sum(count for _, count in results.facets["source"]) == 10
+
+
+def test_a_selective_word_searches_everything_exactly(app, dated):
+    with app.app_context():
+        results = run(dated, q="valve")
+    assert not results.estimated
+    assert sorted(hit.key for hit in results.hits) == [f"INC{n:07d}" for n in (6, 12, 18, 24, 30)]
+    assert results.total == 5 and dict(results.facets["source"]) == {"legacy": 5}
+
+
+def test_browsing_shows_the_newest_first_and_estimates_the_total(app, dated):
+    with app.app_context():
+        newest = run(dated)
+        oldest = run(dated, sort="oldest")
+    assert [h.key for h in newest.hits][:3] == ["INC0000030", "INC0000029", "INC0000028"]
+    assert [h.key for h in oldest.hits][:2] == ["INC0000001", "INC0000002"]
+    assert newest.estimated and newest.total == 30
+
+
+def test_estimated_totals_are_worded_as_estimates(app, dated, client):
+    sign_in(client, dated)
+    page = client.get("/search?q=meter").get_data(as_text=True)
+    assert "About 30 results" in page and "10 newest" in page
+
+
+def test_the_drain_applies_waiting_index_updates_in_one_commit(app):
+    with app.app_context():
+        legacy_import.import_stream(io.BytesIO(_dated_records(30, 6)), actor=None, batch_size=7)
+        waiting = db.session.scalar(
+            sa.select(sa.func.count()).where(OutboxMessage.kind == "search.index")
+        )
+        result = outbox.drain()
+        ix = search_index.open_index()
+        assert waiting == 5 and result.done == 5
+        assert len(ix._segments()) == 1 and search_index.document_count() == 30
+        assert search_index.verify().clean

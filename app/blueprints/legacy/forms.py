@@ -20,3 +20,9 @@ class LegacyUploadForm(FlaskForm):
         "File format", choices=options([("csv", "CSV"), ("jsonl", "JSON lines")]), default="csv"
     )
     submit = SubmitField("Import records")
+
+
+class PromoteForm(FlaskForm):
+    """No fields: the button, and the CSRF token."""
+
+    submit = SubmitField("Promote to draft report")

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from app.models import LegacyRecord, Report, ReportState
 from app.services import policy
+from app.services.search.analysis import SECTION_BREAK
 
 
 def _join(values) -> str:
     # Facet fields split on commas; a value never contains one.
     return ",".join(dict.fromkeys(str(v).replace(",", " ") for v in values if v))
+
+
+def _text(title: str, dmc: str, rest: list[str]) -> str:
+    """The searchable text: title, DMC and the rest as sections with their own boosts."""
+    return SECTION_BREAK.join([title or "", dmc, "\n".join(t for t in rest if t)])
 
 
 def report_doc_id(report_id: int) -> str:
@@ -36,13 +42,15 @@ def report_document(report: Report) -> dict | None:
         "key": report.reference,
         "stamp": str(report.version),
         "title": report.title,
-        "body": "\n".join(t for t in body if t),
-        "dmc": " ".join(
-            f"{d.device_type.value} {d.manufacturer_name} {d.model_name} "
-            f"{d.hardware_version} {d.firmware_version}"
-            for d in devices
+        "text": _text(
+            report.title,
+            " ".join(
+                f"{d.device_type.value} {d.manufacturer_name} {d.model_name} "
+                f"{d.hardware_version} {d.firmware_version}"
+                for d in devices
+            ),
+            [*body, " ".join([*report.alert_codes, *report.dsms_references, report.reference])],
         ),
-        "codes": " ".join([*report.alert_codes, *report.dsms_references, report.reference]),
         "visibility": _join(tokens),
         "date": report.published_at or report.submitted_at or report.created_at,
         "source": "report",
@@ -65,16 +73,21 @@ def legacy_document(record: LegacyRecord) -> dict:
         "key": record.number,
         "stamp": record.source_hash[:16],
         "title": record.short_description,
-        "body": "\n".join(
-            t for t in (record.description, record.close_notes, record.work_notes) if t
+        "text": _text(
+            record.short_description,
+            " ".join(
+                facts.get("device_types", [])
+                + facts.get("manufacturers", [])
+                + facts.get("models", [])
+                + facts.get("firmware", [])
+            ),
+            [
+                record.description,
+                record.close_notes,
+                record.work_notes,
+                " ".join([*facts.get("alert_codes", []), record.number]),
+            ],
         ),
-        "dmc": " ".join(
-            facts.get("device_types", [])
-            + facts.get("manufacturers", [])
-            + facts.get("models", [])
-            + facts.get("firmware", [])
-        ),
-        "codes": " ".join([*facts.get("alert_codes", []), record.number]),
         "visibility": policy.PUBLIC_TOKEN,
         "date": record.opened_at or record.imported_at,
         "source": "legacy",

@@ -73,35 +73,40 @@ def _legacy(ids: Iterable[int]) -> list[LegacyRecord]:
 
 
 def apply_changes(report_ids: Iterable[int] = (), legacy_ids: Iterable[int] = ()) -> int:
-    """Bring the named documents in line with the database (add, replace or delete)."""
-    report_ids, legacy_ids = set(report_ids), set(legacy_ids)
+    """Bring the named documents in line with the database (add, replace or delete), in one
+    index commit."""
+    report_ids, legacy_ids = sorted(set(report_ids)), sorted(set(legacy_ids))
     ix = open_index(create=True)
-    writer = ix.writer(timeout=30)
-    changed = 0
+    writer = ix.writer(timeout=30, limitmb=256)
     try:
-        found = {r.id: r for r in _reports(report_ids)}
-        for report_id in report_ids:
-            document = report_document(found[report_id]) if report_id in found else None
-            writer.delete_by_term("doc_id", report_doc_id(report_id))
-            if document is not None:
-                writer.add_document(**document)
-            changed += 1
-        records = {r.id: r for r in _legacy(legacy_ids)}
-        for record_id in legacy_ids:
-            writer.delete_by_term("doc_id", legacy_doc_id(record_id))
-            if record_id in records:
-                writer.add_document(**legacy_document(records[record_id]))
-            changed += 1
+        for ids in _chunks(report_ids, 500):
+            found = {r.id: r for r in _reports(ids)}
+            for report_id in ids:
+                writer.delete_by_term("doc_id", report_doc_id(report_id))
+                document = report_document(found[report_id]) if report_id in found else None
+                if document is not None:
+                    writer.add_document(**document)
+        for ids in _chunks(legacy_ids, 500):
+            records = {r.id: r for r in _legacy(ids)}
+            for record_id in ids:
+                writer.delete_by_term("doc_id", legacy_doc_id(record_id))
+                if record_id in records:
+                    writer.add_document(**legacy_document(records[record_id]))
+            for record in records.values():
+                db.session.expunge(record)  # a bulk import's batch holds many thousand rows
     except Exception:
         writer.cancel()
         raise
     writer.commit()
-    return changed
+    return len(report_ids) + len(legacy_ids)
 
 
-@outbox.handler("search.index")
-def _apply_message(payload: dict) -> None:
-    apply_changes(payload.get("report", []), payload.get("legacy", []))
+@outbox.batch_handler("search.index")
+def _apply_messages(payloads: list[dict]) -> None:
+    apply_changes(
+        [i for p in payloads for i in p.get("report", [])],
+        [i for p in payloads for i in p.get("legacy", [])],
+    )
 
 
 # --- tracking changes in the same transaction ---------------------------------------------
@@ -163,9 +168,10 @@ def rebuild(progress: Callable[[int], None] | None = None, batch: int = 500) -> 
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     ix = whoosh_index.create_in(fresh, build_schema(), indexname=INDEX_NAME)
-    writer = ix.writer(limitmb=128)
+    report_ids, legacy_ids = _all_ids(Report), _all_ids(LegacyRecord)
+    writer = _bulk_writer(ix, len(report_ids) + len(legacy_ids))
     count = 0
-    for ids in _chunks(_all_ids(Report), batch):
+    for ids in _chunks(report_ids, batch):
         for report in _reports(ids):
             document = report_document(report)
             if document is not None:
@@ -173,14 +179,14 @@ def rebuild(progress: Callable[[int], None] | None = None, batch: int = 500) -> 
                 count += 1
         if progress:
             progress(len(ids))
-    for ids in _chunks(_all_ids(LegacyRecord), batch):
+    for ids in _chunks(legacy_ids, batch):
         for record in _legacy(ids):
             writer.add_document(**legacy_document(record))
             count += 1
         if progress:
             progress(len(ids))
         db.session.expunge_all()  # constant memory over hundreds of thousands of rows
-    writer.commit(optimize=True)
+    writer.commit(optimize=count < PARALLEL_FROM)  # two big segments are left as they are
     old = live.with_name(live.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if live.exists():
@@ -188,6 +194,18 @@ def rebuild(progress: Callable[[int], None] | None = None, batch: int = 500) -> 
     fresh.rename(live)
     shutil.rmtree(old, ignore_errors=True)
     return count
+
+
+# Below this many documents a second indexing process costs more than it saves.
+PARALLEL_FROM = 20_000
+
+
+def _bulk_writer(ix, documents: int):
+    """A writer for many documents: with two processes each writing its own segment, a
+    rebuild runs about twice as fast as with one (docs/decisions.md)."""
+    if documents >= PARALLEL_FROM:
+        return ix.writer(procs=2, multisegment=True, limitmb=256)
+    return ix.writer(limitmb=256)
 
 
 def _chunks(ids: list[int], size: int):

@@ -6,22 +6,24 @@ the database before it is shown."""
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from markupsafe import Markup, escape
 from whoosh import highlight, qparser
-from whoosh.query import And, DateRange, Every, NullQuery, Or, Term
+from whoosh.query import And, Every, NullQuery, Or, Term
 
 from app.extensions import db
 from app.models import LegacyRecord, Report, User
 from app.services import policy
 from app.services.search.index import open_index
 from app.services.search.schema import FACETS
+from app.services.search.segments import DocumentsQuery, DocumentView, Rules
 
-SEARCH_FIELDS = ["title", "body", "dmc", "codes"]
-FIELD_NAMES = {name for name, _ in FACETS} | set(SEARCH_FIELDS)
+# `body:`, `dmc:` and `codes:` (documented before the fields were merged) mean `text:`.
+TEXT_ALIASES = ("body", "dmc", "codes")
+FIELD_NAMES = {name for name, _ in FACETS} | {"text", "title", *TEXT_ALIASES}
 PER_PAGE = 20
 MAX_QUERY = 500
 
@@ -58,6 +60,8 @@ class SearchResults:
     pages: int = 0
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     dropped: int = 0  # hits the database no longer lets this user see (index lagging)
+    estimated: bool = False  # total is an estimate; hits and counts are from the newest
+    considered: int = 0  # documents the hits and counts were drawn from, when estimated
 
 
 class _Mark(highlight.Formatter):
@@ -79,7 +83,8 @@ class _Mark(highlight.Formatter):
 
 
 def _parser(schema) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(SEARCH_FIELDS, schema, group=qparser.AndGroup)
+    parser = qparser.QueryParser("text", schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin({"text": list(TEXT_ALIASES)}))
     # -word excludes, +word requires; a hyphen inside a word (AM-E470) is part of the word.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.remove_plugin_class(qparser.WildcardPlugin)  # "*" would scan the whole index
@@ -105,48 +110,23 @@ def parse(text: str, schema):
     return query if text else Every()
 
 
-def _narrowing(request: SearchRequest):
-    """The facet and date filters the user chose, as a query (None when there are none)."""
-    parts = []
-    for name, values in request.filters.items():
-        if name in {n for n, _ in FACETS} and values:
-            parts.append(Or([Term(name, v) for v in values]))
-    if request.date_from or request.date_to:
-        start = datetime.combine(request.date_from, time.min) if request.date_from else None
-        end = (
+def _rules(actor: User, request: SearchRequest) -> Rules:
+    """What the user may see, narrowed by the facets and dates they chose."""
+    facets = {name for name, _ in FACETS}
+    return Rules(
+        tokens=frozenset(policy.visibility_tokens(actor)),
+        filters=tuple(
+            (name, frozenset(values))
+            for name, values in sorted(request.filters.items())
+            if name in facets and values
+        ),
+        date_from=datetime.combine(request.date_from, time.min) if request.date_from else None,
+        date_to=(
             datetime.combine(request.date_to + timedelta(days=1), time.min)
             if request.date_to
             else None
-        )
-        parts.append(DateRange("date", start, end, endexcl=True))
-    return And(parts) if parts else None
-
-
-# (index folder, generation, tokens) -> the documents those tokens may see. Nearly every
-# document is public, so working this set out per query was most of a query's time.
-_VISIBLE: dict[tuple, set[int]] = {}  # shared: never mutate a cached set
-_VISIBLE_SIZE = 16
-
-
-def _visible_docs(ix, searcher, actor: User) -> set[int]:
-    tokens = tuple(policy.visibility_tokens(actor))
-    key = (str(ix.storage.folder), ix.latest_generation(), tokens)
-    docs = _VISIBLE.get(key)
-    if docs is None:
-        query = Or([Term("visibility", t) for t in tokens])
-        docs = set(searcher.docs_for_query(query)) if tokens else set()
-        if len(_VISIBLE) >= _VISIBLE_SIZE or any(k[:2] != key[:2] for k in _VISIBLE):
-            _VISIBLE.clear()
-        _VISIBLE[key] = docs
-    return docs
-
-
-def _allowed_docs(ix, searcher, actor: User, request: SearchRequest) -> set[int]:
-    docs = _visible_docs(ix, searcher, actor)
-    narrowing = _narrowing(request)
-    if narrowing is not None:
-        docs = docs & set(searcher.docs_for_query(narrowing))
-    return docs
+        ),
+    )
 
 
 def _recheck(actor: User, fields: dict) -> object | None:
@@ -165,42 +145,46 @@ def _text_of(row) -> tuple[str, str]:
     return row.short_description, "\n".join(t for t in (row.description, row.close_notes) if t)
 
 
-# (index folder, generation) -> {facet: (values, value ids per document)}. An index
-# generation never changes, so the table is built once per generation, not once per query.
-_FACET_TABLES: dict[tuple[str, int], dict[str, tuple[list[str], list[tuple[int, ...]]]]] = {}
+def _candidates() -> int:
+    # Scoring every posting of common words in pure Python takes most of a second at a
+    # quarter of a million documents; ranking among the newest bounds it (docs/decisions.md).
+    return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _facet_table(ix, searcher) -> dict[str, tuple[list[str], list[tuple[int, ...]]]]:
-    key = (str(ix.storage.folder), ix.latest_generation())
-    table = _FACET_TABLES.get(key)
-    if table is None:
-        table = {}
+def _matches(searcher, view: DocumentView, query) -> tuple[list[int], int, bool]:
+    """The documents to rank and count: every allowed match when the query is selective,
+    else the matches among the newest allowed documents. Returns them, the total (estimated
+    when bounded) and whether it is exact."""
+    candidates = _candidates()
+    try:
+        size = query.estimate_size(searcher.reader())
+    except (NotImplementedError, AttributeError):
         size = searcher.doc_count_all()
-        for name, _ in FACETS:
-            values = [
-                v.decode("utf-8") if isinstance(v, bytes) else v for v in searcher.lexicon(name)
-            ]
-            per_doc: list[list[int]] = [[] for _ in range(size)]
-            for value_id, value in enumerate(values):
-                for docnum in searcher.postings(name, value).all_ids():
-                    per_doc[docnum].append(value_id)
-            table[name] = (values, [tuple(ids) for ids in per_doc])
-        _FACET_TABLES.clear()  # keep only the newest generation
-        _FACET_TABLES[key] = table
-    return table
+    if size <= candidates:
+        matched = [d for d in searcher.docs_for_query(query) if view.allowed(d)]
+        return matched, len(matched), True
+    pool, allowed_total = view.newest(candidates)
+    matched = list(searcher.docs_for_query(And([query, DocumentsQuery(searcher, pool)])))
+    if len(pool) < candidates:
+        return matched, len(matched), True
+    return matched, round(len(matched) / len(pool) * allowed_total), False
 
 
-def facet_counts(ix, searcher, query, allowed: set[int]) -> dict[str, list[tuple[str, int]]]:
-    """Counts per facet value over every document matching the query and the filters."""
-    table = _facet_table(ix, searcher)
-    matched = [d for d in searcher.docs_for_query(query) if d in allowed]
-    counts: dict[str, list[tuple[str, int]]] = {}
-    for name, (values, per_doc) in table.items():
-        tally = Counter(value_id for docnum in matched for value_id in per_doc[docnum])
-        counts[name] = sorted(
-            ((values[i], c) for i, c in tally.items() if values[i]), key=lambda vc: (-vc[1], vc[0])
-        )
-    return counts
+def _hit(actor: User, fields: dict, excerpt) -> Hit | None:
+    """A result to show, or None when the database no longer lets this user see it."""
+    row = _recheck(actor, fields)
+    if row is None:
+        return None
+    title, text = _text_of(row)
+    excerpt = excerpt(text)
+    return Hit(
+        source=fields["source"],
+        key=fields["key"],
+        title=title,
+        excerpt=Markup(excerpt) if excerpt else escape(text[:240]),  # noqa: S704 - _Mark escapes
+        date=fields.get("date"),
+        facts={name: fields.get(name, "") for name, _ in FACETS},
+    )
 
 
 def search(actor: User, request: SearchRequest) -> SearchResults:
@@ -210,82 +194,78 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
     if ix is None:
         return results
     query = parse(request.q, ix.schema)
-    sortedby, reverse = None, False
-    if request.sort in {"newest", "oldest"} or not request.q.strip():
-        sortedby, reverse = "date", request.sort != "oldest"
+    start = (results.page - 1) * PER_PAGE
     with ix.searcher() as searcher:
-        allowed = _allowed_docs(ix, searcher, actor, request)
-        found = searcher.search(
-            query,
-            filter=allowed,
-            limit=results.page * PER_PAGE,
-            sortedby=sortedby,
-            reverse=reverse,
-            terms=True,
-        )
-        found.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-        found.formatter = _Mark()
-        results.total = len(found)
-        results.pages = math.ceil(results.total / PER_PAGE)
-        results.facets = facet_counts(ix, searcher, query, allowed)
-        start = (results.page - 1) * PER_PAGE
-        for hit in list(found)[start : start + PER_PAGE]:
-            fields = hit.fields()
-            row = _recheck(actor, fields)
-            if row is None:
-                results.dropped += 1
-                continue
-            title, text = _text_of(row)
-            excerpt = hit.highlights("body", text=text, top=2) if request.q.strip() else ""
-            results.hits.append(
-                Hit(
-                    source=fields["source"],
-                    key=fields["key"],
-                    title=title,
-                    excerpt=Markup(excerpt) if excerpt else escape(text[:240]),  # noqa: S704 - _Mark escapes
-                    date=fields.get("date"),
-                    facts={name: fields.get(name, "") for name, _ in FACETS},
-                )
+        view = DocumentView(str(ix.storage.folder), searcher, _rules(actor, request))
+        if request.q.strip():
+            matched, results.total, exact = _matches(searcher, view, query)
+            by_date = request.sort in {"newest", "oldest"}
+            found = searcher.search(
+                And([query, DocumentsQuery(searcher, matched)]),
+                limit=start + PER_PAGE,
+                sortedby="date" if by_date else None,
+                reverse=request.sort == "newest",
+                terms=True,
             )
+            found.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
+            found.formatter = _Mark()
+            page = [
+                (hit.fields(), lambda text, hit=hit: hit.highlights("text", text=text, top=2))
+                for hit in list(found)[start:]
+            ]
+        else:  # browsing: newest (or oldest) first
+            matched, results.total = view.newest(
+                _candidates(), oldest_first=request.sort == "oldest"
+            )
+            exact = len(matched) < _candidates()
+            page = [
+                (searcher.stored_fields(docnum), lambda text: "")
+                for docnum in matched[start : start + PER_PAGE]
+            ]
+        results.estimated, results.considered = not exact, len(matched)
+        results.pages = math.ceil(len(matched) / PER_PAGE)
+        results.facets = view.facet_counts(matched, [name for name, _ in FACETS])
+        for fields, excerpt in page:
+            hit = _hit(actor, fields, excerpt)
+            if hit is None:
+                results.dropped += 1
+            else:
+                results.hits.append(hit)
     return results
 
 
-def similar(actor: User, *, title: str, description: str, dmc: str, limit: int = 5) -> list[Hit]:
-    """Records most like a report being written (duplicate hints)."""
+def similar(
+    actor: User,
+    *,
+    title: str,
+    description: str,
+    dmc: str,
+    limit: int = 5,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Hit]:
+    """Records most like a report being written (duplicate hints): the best of the records
+    sharing its most telling words, found with Whoosh's top-N shortcuts (no count, no filter)
+    and then checked against what the user may see."""
     policy.require(actor, "search.use")
     ix = open_index()
     text = " ".join([title, description, dmc]).strip()
     if ix is None or not text:
         return []
     with ix.searcher() as searcher:
-        terms = []
-        for fieldname in ("title", "body", "dmc"):
-            terms += [
-                (fieldname, word)
-                for word, _ in searcher.key_terms_from_text(fieldname, text, numterms=8)
-            ]
-        if not terms:
+        words = [word for word, _ in searcher.key_terms_from_text("text", text, numterms=12)]
+        if not words:
             return []
-        query = Or([Term(f, w) for f, w in terms])
-        allowed = _allowed_docs(ix, searcher, actor, SearchRequest())
-        found = searcher.search(query, filter=allowed, limit=limit * 2)
+        view = DocumentView(
+            str(ix.storage.folder), searcher, Rules(frozenset(policy.visibility_tokens(actor)))
+        )
+        found = searcher.search(Or([Term("text", w) for w in words]), limit=limit * 6)
         hits = []
         for hit in found:
-            fields = hit.fields()
-            row = _recheck(actor, fields)
-            if row is None:
+            if not view.allowed(hit.docnum) or hit["key"] in exclude:
                 continue
-            hit_title, hit_text = _text_of(row)
-            hits.append(
-                Hit(
-                    fields["source"],
-                    fields["key"],
-                    hit_title,
-                    escape(hit_text[:200]),
-                    fields.get("date"),
-                    {},
-                )
-            )
+            shown = _hit(actor, hit.fields(), lambda _text: "")
+            if shown is not None:
+                hits.append(shown)
             if len(hits) == limit:
                 break
         return hits
