@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from app.extensions import db
-from app.models import LegacyRecord, Organisation, Report, Role, User
+from app.models import LegacyRecord, Organisation, Report, ReportState, Role, User
 from app.services import catalogue, demo, legacy_import, notifications, outbox, review, users
 from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
@@ -181,9 +181,10 @@ def search_rebuild_command():
     """Rebuild the index from the database (beside the live one, then swapped in)."""
     from app.services.search import index as search_index
 
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Report)) + db.session.scalar(
-        sa.select(sa.func.count()).select_from(LegacyRecord)
-    )
+    drafts = Report.state == ReportState.draft  # never indexed
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Report).where(~drafts)
+    ) + db.session.scalar(sa.select(sa.func.count()).select_from(LegacyRecord))
     with tqdm(
         total=total, unit="rows", desc="Indexing", disable=not sys.stderr.isatty(), file=sys.stderr
     ) as bar:

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report, User
 from app.services import legacy_import, outbox
 from app.services.search import index as search_index
+from app.services.search import segments
 from app.services.search.analysis import register_analyzer
 from app.services.search.query import QueryProblem, SearchRequest, search
 from tests.conftest import sign_in
@@ -241,3 +242,31 @@ def test_the_drain_applies_waiting_index_updates_in_one_commit(app):
         assert waiting == 5 and result.done == 5
         assert len(ix._segments()) == 1 and search_index.document_count() == 30
         assert search_index.verify().clean
+
+
+def test_a_rebuild_numbers_documents_in_date_order(app):
+    rows = _dated_records(30, 6).splitlines()
+    newest_first = b"\n".join([rows[0], *reversed(rows[1:])])
+    with app.app_context():
+        legacy_import.import_stream(io.BytesIO(newest_first), actor=None)
+        search_index.rebuild()
+        with search_index.open_index().searcher() as searcher:
+            dates = [searcher.stored_fields(d)["date"] for d in range(searcher.doc_count_all())]
+    assert len(dates) == 30 and dates == sorted(dates)
+
+
+def test_the_writer_saves_each_segments_tables_beside_it(app, dated):
+    folder = Path(app.config["SEARCH_INDEX_DIR"])
+    with app.app_context():
+        live = {s.segment_id() for s in search_index.open_index()._segments()}
+        saved = {p.name.removesuffix(segments.TABLE_SUFFIX) for p in folder.glob("*.pickle")}
+        assert saved == live and len(live) > 1
+        for path in folder.glob("*.pickle"):
+            path.unlink()  # a worker builds them in memory when they are missing
+        segments._TABLES.clear()
+        assert run(dated, q="valve").total == 5
+        search_index.rebuild()  # one new segment; the tables of the old ones go
+        assert [p.name for p in folder.glob("*.pickle")] == [
+            f"{s.segment_id()}{segments.TABLE_SUFFIX}"
+            for s in search_index.open_index()._segments()
+        ]

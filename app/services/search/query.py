@@ -19,7 +19,7 @@ from app.models import LegacyRecord, Report, User
 from app.services import policy
 from app.services.search.index import open_index
 from app.services.search.schema import FACETS
-from app.services.search.segments import DocumentsQuery, DocumentView, Rules
+from app.services.search.segments import DocumentsQuery, DocumentView, Rules, matching_docs
 
 # `body:`, `dmc:` and `codes:` (documented before the fields were merged) mean `text:`.
 TEXT_ALIASES = ("body", "dmc", "codes")
@@ -161,10 +161,10 @@ def _matches(searcher, view: DocumentView, query) -> tuple[list[int], int, bool]
     except (NotImplementedError, AttributeError):
         size = searcher.doc_count_all()
     if size <= candidates:
-        matched = [d for d in searcher.docs_for_query(query) if view.allowed(d)]
+        matched = [d for d in matching_docs(searcher, query) if view.allowed(d)]
         return matched, len(matched), True
     pool, allowed_total = view.newest(candidates)
-    matched = list(searcher.docs_for_query(And([query, DocumentsQuery(searcher, pool)])))
+    matched = list(matching_docs(searcher, And([query, DocumentsQuery(searcher, pool)])))
     if len(pool) < candidates:
         return matched, len(matched), True
     return matched, round(len(matched) / len(pool) * allowed_total), False

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import pickle
 from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.query import Query
+from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
 from app.services.search.schema import TABLE_FIELDS
@@ -36,10 +39,31 @@ class SegmentTable:
 
 _TABLES: OrderedDict[tuple[str, str], SegmentTable] = OrderedDict()
 _TABLES_KEPT = 32  # segments; a merge makes old ones unreachable
+# Tables are saved beside their segment by the index writer (`save_tables`), so a web
+# worker loads them instead of reading every posting list of eleven fields (seconds at a
+# quarter of a million documents). The version changes whenever the table's shape does.
+TABLE_SUFFIX = ".tables-v1.pickle"
 
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _docnums(reader, name: str, value) -> list[int]:
+    """Every document number in a term's posting list, read a block at a time (Whoosh's
+    `all_ids` steps through them one Python call at a time). Deleted documents are kept:
+    each search checks deletions against its own reader."""
+    matcher = reader.postings(name, value)
+    matcher = getattr(matcher, "child", matcher)  # the wrapper that hides deletions
+    if not hasattr(matcher, "_read_ids"):  # another codec: the slow, public way
+        return list(matcher.all_ids())
+    docnums: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        docnums.extend(matcher._ids[matcher._i :])
+        matcher._next_block()
+    return docnums
 
 
 def _build_table(reader) -> SegmentTable:
@@ -47,31 +71,63 @@ def _build_table(reader) -> SegmentTable:
     values, ids = {}, {}
     for name in TABLE_FIELDS:
         names = [_text(v) for v in reader.lexicon(name)]
-        per_doc: list[list[int]] = [[] for _ in range(size)]
-        for value_id, value in enumerate(names):
-            for docnum in reader.postings(name, value).all_ids():
-                per_doc[docnum].append(value_id)
-        # Few combinations of values recur across many documents: sharing one tuple per
-        # combination keeps a quarter of a million documents' table to tens of megabytes.
+        # Most documents have one value per field: they share one tuple per value, and the
+        # few combinations of several values are shared too, which keeps the table small.
+        per_doc: list[tuple[int, ...]] = [()] * size
         shared: dict[tuple[int, ...], tuple[int, ...]] = {}
-        values[name] = names
-        ids[name] = [shared.setdefault(tuple(v), tuple(v)) for v in per_doc]
+        for value_id, value in enumerate(names):
+            single = (value_id,)
+            for docnum in _docnums(reader, name, value):
+                held = per_doc[docnum]
+                per_doc[docnum] = (
+                    shared.setdefault(held + single, held + single) if held else single
+                )
+        values[name], ids[name] = names, per_doc
     column = reader.column_reader("date", translate=False) if reader.has_column("date") else None
     dates = array("q", (int(column[d] or 0) for d in range(size)) if column else bytes(8 * size))
     newest = array("l", sorted(range(size), key=dates.__getitem__, reverse=True))
     return SegmentTable(values, ids, dates, newest)
 
 
+def _load_or_build(folder: str, reader) -> SegmentTable:
+    saved = Path(folder) / f"{reader.segment().segment_id()}{TABLE_SUFFIX}"
+    try:
+        return pickle.loads(saved.read_bytes())  # noqa: S301 - written by our index writer
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return _build_table(reader)
+
+
 def segment_table(folder: str, reader) -> SegmentTable:
     key = (folder, reader.segment().segment_id())
     table = _TABLES.get(key)
     if table is None:
-        table = _TABLES[key] = _build_table(reader)
+        table = _TABLES[key] = _load_or_build(folder, reader)
         while len(_TABLES) > _TABLES_KEPT:
             _TABLES.popitem(last=False)
     else:
         _TABLES.move_to_end(key)
     return table
+
+
+def save_tables(ix) -> None:
+    """Save the table of every segment that has none yet and remove those of segments
+    gone (merged away). Called by the index writer after each commit."""
+    folder = Path(ix.storage.folder)
+    keep = set()
+    with ix.reader() as top:
+        for reader, _offset in top.leaf_readers():
+            if not reader.doc_count_all():
+                continue
+            segment_id = reader.segment().segment_id()
+            keep.add(segment_id)
+            path = folder / f"{segment_id}{TABLE_SUFFIX}"
+            if not path.exists():
+                partial = path.with_name(path.name + ".partial")
+                partial.write_bytes(pickle.dumps(_build_table(reader), protocol=5))
+                partial.replace(path)  # readers never see half a file
+    for saved in folder.glob(f"*{TABLE_SUFFIX}"):
+        if saved.name.removesuffix(TABLE_SUFFIX) not in keep:
+            saved.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -190,6 +246,21 @@ class DocumentView:
                     merged[value] += count
             counts[name] = sorted(merged.items(), key=lambda vc: (-vc[1], vc[0]))
         return counts
+
+
+def matching_docs(searcher, query):
+    """Numbers of the documents matching `query`, found by stepping its matcher, which
+    skips through long posting lists inside an intersection. (Whoosh's `docs_for_query`
+    calls `all_ids`, which for an intersection reads every posting of every term.)"""
+    context = searcher.boolean_context()
+    for sub, offset in searcher.leaf_searchers():
+        try:
+            matcher = query.matcher(sub, context)
+        except TermNotFound:
+            continue
+        while matcher.is_active():
+            yield matcher.id() + offset
+            matcher.next()
 
 
 class DocumentsQuery(Query):
