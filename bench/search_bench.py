@@ -53,7 +53,7 @@ from app.services import demo, legacy_import
 from app.services.search import index as search_index
 from app.services.search.analysis import SECTION_BREAK
 from app.services.search.documents import legacy_document, report_document
-from app.services.search.query import SearchRequest, search
+from app.services.search.query import SearchRequest, search, similar
 
 SEED = 137
 WORDS = [
@@ -407,8 +407,11 @@ def reindex(work: Path, figures: dict) -> dict:
     return figures
 
 
-def service_latencies(work: Path, texts: list[str]) -> list[float]:
+def service_latencies(work: Path, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Search latencies, and duplicate-hint latencies for drafts written from the corpus's
+    vocabulary."""
     app = make_app(work)
+    rng = random.Random(SEED + 2)
     with app.app_context():
         user = db.session.query(User).filter_by(email="network@demo.test").one()
         search(user, SearchRequest(q="meter"))  # warm the searcher and caches
@@ -417,7 +420,18 @@ def service_latencies(work: Path, texts: list[str]) -> list[float]:
             started = time.perf_counter()
             search(user, SearchRequest(q=text))
             samples.append(time.perf_counter() - started)
-    return samples
+        hints = []
+        for _ in range(max(len(texts) // 4, 10)):
+            maker, model, kind = rng.choice(DEVICES)
+            started = time.perf_counter()
+            similar(
+                user,
+                title=sentence(rng, 8),
+                description=sentence(rng, 60),
+                dmc=f"{kind} {maker} {model} {rng.choice(FIRMWARE)}",
+            )
+            hints.append(time.perf_counter() - started)
+    return samples, hints
 
 
 def http_worker(work: Path, texts: list[str]) -> dict:
@@ -468,7 +482,7 @@ def main() -> None:
             figures = reindex(work, figures)
     else:
         figures = build(work, legacy_count, report_count)
-    service = service_latencies(work, texts)
+    service, hints = service_latencies(work, texts)
     worker = subprocess.run(
         [
             sys.executable,
@@ -490,6 +504,9 @@ def main() -> None:
             ("p50", "p95", "p99"), percentiles(samples), percentiles(fts), strict=True
         ):
             figures[f"query {label} {name} ms"] = (value, base)
+    hint_p50, hint_p95, _ = percentiles(hints)
+    figures["duplicate hints p50 ms"] = (hint_p50, None)
+    figures["duplicate hints p95 ms"] = (hint_p95, None)
     figures["web worker first query ms (cold caches)"] = (http["first"] * 1000, None)
     figures["web worker peak RSS MB"] = (http["peak_rss_mb"], None)
 

@@ -243,9 +243,9 @@ def similar(
     limit: int = 5,
     exclude: frozenset[str] = frozenset(),
 ) -> list[Hit]:
-    """Records most like a report being written (duplicate hints): the best of the records
-    sharing its most telling words, found with Whoosh's top-N shortcuts (no count, no filter)
-    and then checked against what the user may see."""
+    """Records most like a report being written (duplicate hints): the records sharing its
+    most telling words, ranked like a search (bounded to the newest when those words are
+    all common), then checked against what the user may see."""
     policy.require(actor, "search.use")
     ix = open_index()
     text = " ".join([title, description, dmc]).strip()
@@ -255,16 +255,21 @@ def similar(
         words = [word for word, _ in searcher.key_terms_from_text("text", text, numterms=12)]
         if not words:
             return []
+        # The rarer words say most about a record and cost least to look up.
+        rare = [w for w in words if searcher.doc_frequency("text", w) <= _candidates()]
+        query = Or([Term("text", w) for w in rare or words])
         view = DocumentView(
             str(ix.storage.folder), searcher, Rules(frozenset(policy.visibility_tokens(actor)))
         )
-        found = searcher.search(Or([Term("text", w) for w in words]), limit=limit * 6)
+        matched, _, _ = _matches(searcher, view, query)
+        found = searcher.search(And([query, DocumentsQuery(searcher, matched)]), limit=limit * 3)
         hits = []
         for hit in found:
-            if not view.allowed(hit.docnum) or hit["key"] in exclude:
+            if hit["key"] in exclude:
                 continue
             shown = _hit(actor, hit.fields(), lambda _text: "")
             if shown is not None:
+                shown.facts = {}
                 hits.append(shown)
             if len(hits) == limit:
                 break
