@@ -22,6 +22,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
+	@# An index left by an earlier version (or drifted) is rebuilt before serving.
+	@$(BIN)/flask search verify >/dev/null 2>&1 || $(BIN)/flask search rebuild
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.dev browser

@@ -37,6 +37,8 @@ def _search_index() -> dict:
         return {"status": "missing"}
     try:
         count = search_index.document_count()
+    except search_index.IndexOutdated:
+        return {"status": "outdated", "action": "flask search rebuild"}
     except Exception as exc:
         return {"status": "error", "error": type(exc).__name__}
     if count is None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, TEXT, Schema
 
 from app.extensions import db
 from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report, User
@@ -270,3 +272,21 @@ def test_the_writer_saves_each_segments_tables_beside_it(app, dated):
             f"{s.segment_id()}{segments.TABLE_SUFFIX}"
             for s in search_index.open_index()._segments()
         ]
+
+
+def test_an_index_of_an_earlier_shape_is_reported_until_rebuilt(app, dated, client):
+    folder = Path(app.config["SEARCH_INDEX_DIR"])
+    with app.app_context():
+        for path in folder.iterdir():
+            path.unlink()
+        whoosh_index.create_in(folder, Schema(doc_id=ID(stored=True), body=TEXT), "register")
+        with pytest.raises(QueryProblem, match="administrator rebuilds the search index"):
+            run(dated, q="valve")
+        assert not search_index.verify().clean
+    sign_in(client, dated)
+    page = client.get("/search?q=valve")
+    assert page.status_code == 200 and "administrator rebuilds" in page.get_data(as_text=True)
+    assert client.get("/healthz").get_json()["search_index"]["status"] == "outdated"
+    with app.app_context():
+        search_index.rebuild()
+        assert run(dated, q="valve").total == 5 and search_index.verify().clean

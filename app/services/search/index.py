@@ -52,10 +52,21 @@ def index_dir() -> Path:
     return Path(current_app.config["SEARCH_INDEX_DIR"])
 
 
+class IndexOutdated(RuntimeError):
+    """The index on disk was built with another schema (an earlier version of the register);
+    `flask search rebuild` replaces it."""
+
+
 def open_index(*, create: bool = False):
     folder = index_dir()
     if whoosh_index.exists_in(folder, indexname=INDEX_NAME):
-        return whoosh_index.open_dir(folder, indexname=INDEX_NAME)
+        ix = whoosh_index.open_dir(folder, indexname=INDEX_NAME)
+        if set(ix.schema.names()) != set(build_schema().names()):
+            raise IndexOutdated(
+                "The search index was built by an earlier version of the register; "
+                "run `flask search rebuild`."
+            )
+        return ix
     if not create:
         return None
     folder.mkdir(parents=True, exist_ok=True)
@@ -274,7 +285,10 @@ def expected_stamps() -> dict[str, str]:
 def verify() -> Drift:
     drift = Drift()
     expected = expected_stamps()
-    ix = open_index()
+    try:
+        ix = open_index()
+    except IndexOutdated:
+        ix = None  # everything is missing from an index of the current shape
     indexed: dict[str, str] = {}
     if ix is not None:
         with ix.searcher() as searcher:

@@ -17,7 +17,7 @@ from whoosh.query import And, Every, NullQuery, Or, Term
 from app.extensions import db
 from app.models import LegacyRecord, Report, User
 from app.services import policy
-from app.services.search.index import open_index
+from app.services.search.index import IndexOutdated, open_index
 from app.services.search.schema import FACETS
 from app.services.search.segments import DocumentsQuery, DocumentView, Rules, matching_docs
 
@@ -145,6 +145,16 @@ def _text_of(row) -> tuple[str, str]:
     return row.short_description, "\n".join(t for t in (row.description, row.close_notes) if t)
 
 
+def _open():
+    try:
+        return open_index()
+    except IndexOutdated as exc:
+        current_app.logger.error("search: %s", exc)
+        raise QueryProblem(
+            "Search is unavailable until an administrator rebuilds the search index."
+        ) from None
+
+
 def _candidates() -> int:
     # Scoring every posting of common words in pure Python takes most of a second at a
     # quarter of a million documents; ranking among the newest bounds it (docs/decisions.md).
@@ -190,7 +200,7 @@ def _hit(actor: User, fields: dict, excerpt) -> Hit | None:
 def search(actor: User, request: SearchRequest) -> SearchResults:
     policy.require(actor, "search.use")
     results = SearchResults(page=max(request.page, 1))
-    ix = open_index()
+    ix = _open()
     if ix is None:
         return results
     query = parse(request.q, ix.schema)
@@ -247,7 +257,10 @@ def similar(
     most telling words, ranked like a search (bounded to the newest when those words are
     all common), then checked against what the user may see."""
     policy.require(actor, "search.use")
-    ix = open_index()
+    try:
+        ix = _open()
+    except QueryProblem:
+        return []  # hints are a help, not a step: the draft page works without them
     text = " ".join([title, description, dmc]).strip()
     if ix is None or not text:
         return []
@@ -257,7 +270,8 @@ def similar(
             return []
         # The rarer words say most about a record and cost least to look up.
         rare = [w for w in words if searcher.doc_frequency("text", w) <= _candidates()]
-        query = Or([Term("text", w) for w in rare or words])
+        # With only common words, the four most telling bound the cost of ranking.
+        query = Or([Term("text", w) for w in rare or words[:4]])
         view = DocumentView(
             str(ix.storage.folder), searcher, Rules(frozenset(policy.visibility_tokens(actor)))
         )
