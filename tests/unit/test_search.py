@@ -230,7 +230,7 @@ def test_browsing_shows_the_newest_first_and_estimates_the_total(app, dated):
 def test_estimated_totals_are_worded_as_estimates(app, dated, client):
     sign_in(client, dated)
     page = client.get("/search?q=meter").get_data(as_text=True)
-    assert "About 30 results" in page and "10 newest" in page
+    assert "About 30 results" in page and "10 newest records" in page
 
 
 def test_the_drain_applies_waiting_index_updates_in_one_commit(app):
@@ -290,3 +290,14 @@ def test_an_index_of_an_earlier_shape_is_reported_until_rebuilt(app, dated, clie
     with app.app_context():
         search_index.rebuild()
         assert run(dated, q="valve").total == 5 and search_index.verify().clean
+
+
+def test_the_estimate_names_how_many_newest_records_were_ranked(app, dated):
+    with app.app_context():
+        results = run(dated, q="valve meter")  # five records match, as many as are candidates
+        app.config["SEARCH_CANDIDATES"] = 3
+        bounded = run(dated, q="meter -valve")  # the newest three are 30 (valve), 29, 28
+    assert not results.estimated and results.total == 5
+    assert bounded.estimated and bounded.considered == 3
+    assert sorted(hit.key for hit in bounded.hits) == ["INC0000028", "INC0000029"]
+    assert bounded.total == 20  # two in three of the 30 records

@@ -61,7 +61,7 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     dropped: int = 0  # hits the database no longer lets this user see (index lagging)
     estimated: bool = False  # total is an estimate; hits and counts are from the newest
-    considered: int = 0  # documents the hits and counts were drawn from, when estimated
+    considered: int = 0  # the newest documents the hits and counts come from, when estimated
 
 
 class _Mark(highlight.Formatter):
@@ -232,7 +232,8 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
                 (searcher.stored_fields(docnum), lambda text: "")
                 for docnum in matched[start : start + PER_PAGE]
             ]
-        results.estimated, results.considered = not exact, len(matched)
+        results.estimated = not exact
+        results.considered = _candidates() if results.estimated else len(matched)
         results.pages = math.ceil(len(matched) / PER_PAGE)
         results.facets = view.facet_counts(matched, [name for name, _ in FACETS])
         for fields, excerpt in page:
