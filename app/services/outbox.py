@@ -43,8 +43,11 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 BATCHED: dict[str, int] = {}
 
 
-def batch_handler(kind: str, *, size: int = 50) -> Callable[[Callable[[list[dict]], None]], ...]:
-    def register(fn: Callable[[list[dict]], None]):
+BatchHandler = Callable[[list[dict]], None]
+
+
+def batch_handler(kind: str, *, size: int = 50) -> Callable[[BatchHandler], BatchHandler]:
+    def register(fn: BatchHandler) -> BatchHandler:
         HANDLERS[kind] = fn
         BATCHED[kind] = size
         return fn
@@ -85,8 +88,8 @@ class DrainResult:
 
 
 def drain(limit: int = 500) -> DrainResult:
-    """Apply due messages, each in its own transaction. Safe to run in several processes on
-    PostgreSQL (rows are claimed with SKIP LOCKED)."""
+    """Apply due messages, each (or each batch of a batched kind) in its own transaction.
+    Safe to run in several processes on PostgreSQL (rows are claimed with SKIP LOCKED)."""
     result = DrainResult()
     while result.processed < limit:
         message = _claim_next()
@@ -124,8 +127,8 @@ def _with_batch(message: OutboxMessage) -> list[OutboxMessage]:
 
 
 def _apply(messages: list[OutboxMessage], result: DrainResult) -> None:
-    """Apply one message, or a batch of one kind together; the batch succeeds or fails as
-    one."""
+    """Apply one message, or a batch of one kind together. A batch that fails is applied
+    again a message at a time, so one bad message does not hold back the others."""
     kind = messages[0].kind
     try:
         if kind in BATCHED:
@@ -133,16 +136,11 @@ def _apply(messages: list[OutboxMessage], result: DrainResult) -> None:
         else:
             HANDLERS[kind](messages[0].payload)
     except Exception as exc:  # any failure of the outside world is retried, never lost
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        for message in messages:
-            message.attempts += 1
-            message.last_error = error
-            if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-                message.status = OutboxStatus.failed
-                result.failed += 1
-            else:
-                message.next_attempt_at = utcnow() + backoff(message.attempts)
-                result.retrying += 1
+        if len(messages) > 1:
+            for message in messages:
+                _apply([message], result)
+            return
+        _record_failure(messages[0], f"{type(exc).__name__}: {exc}"[:2000], result)
     else:
         for message in messages:
             message.attempts += 1
@@ -151,6 +149,17 @@ def _apply(messages: list[OutboxMessage], result: DrainResult) -> None:
             message.last_error = None
             result.done += 1
     db.session.commit()
+
+
+def _record_failure(message: OutboxMessage, error: str, result: DrainResult) -> None:
+    message.attempts += 1
+    message.last_error = error
+    if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.failed
+        result.failed += 1
+    else:
+        message.next_attempt_at = utcnow() + backoff(message.attempts)
+        result.retrying += 1
 
 
 def waiting(actor: User, *, page: int, per_page: int = 50):

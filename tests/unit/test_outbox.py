@@ -95,3 +95,27 @@ def test_backoff_doubles_up_to_a_cap(attempts, seconds):
 def test_unknown_kind_is_refused(app):
     with app.app_context(), pytest.raises(KeyError):
         outbox.enqueue("no-such-kind", {})
+
+
+APPLIED: list[dict] = []
+
+
+@outbox.batch_handler("test.batch", size=10)
+def _record_batch(payloads: list[dict]) -> None:
+    if any(p.get("bad") for p in payloads):
+        raise ValueError("a bad payload")
+    APPLIED.extend(payloads)
+
+
+def test_a_batch_is_applied_together_and_a_bad_message_does_not_hold_back_the_rest(app):
+    APPLIED.clear()
+    with app.app_context():
+        for n in range(4):
+            outbox.enqueue("test.batch", {"n": n, "bad": n == 2})
+        db.session.commit()
+        result = outbox.drain()
+        rows = {m.payload["n"]: m for m in db.session.scalars(sa.select(OutboxMessage))}
+        assert result.done == 3 and result.retrying == 1
+        assert sorted(p["n"] for p in APPLIED) == [0, 1, 3]
+        assert rows[2].status == OutboxStatus.pending and "a bad payload" in rows[2].last_error
+        assert all(rows[n].status == OutboxStatus.done for n in (0, 1, 3))

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from whoosh import index as whoosh_index
+from whoosh.analysis import Filter, RegexTokenizer
 from whoosh.fields import ID, TEXT, Schema
 
 from app.extensions import db
 from app.models import LegacyRecord, Manufacturer, OutboxMessage, Report, User
 from app.services import legacy_import, outbox
 from app.services.search import index as search_index
+from app.services.search import query as search_query
 from app.services.search import segments
 from app.services.search.analysis import register_analyzer
 from app.services.search.query import QueryProblem, SearchRequest, search
@@ -301,3 +303,84 @@ def test_the_estimate_names_how_many_newest_records_were_ranked(app, dated):
     assert bounded.estimated and bounded.considered == 3
     assert sorted(hit.key for hit in bounded.hits) == ["INC0000028", "INC0000029"]
     assert bounded.total == 20  # two in three of the 30 records
+
+
+class RetiredFilter(Filter):
+    """Stands for an analyzer class an earlier release pickled into its index schema."""
+
+    def __call__(self, tokens):
+        yield from tokens
+
+
+def test_an_index_naming_a_retired_analyzer_class_is_outdated_not_a_crash(app, dated, client):
+    folder = Path(app.config["SEARCH_INDEX_DIR"])
+    with app.app_context():
+        for path in folder.iterdir():
+            path.unlink()
+        analyzer = RegexTokenizer() | RetiredFilter()
+        whoosh_index.create_in(folder, Schema(body=TEXT(analyzer=analyzer)), "register")
+    retired = globals().pop("RetiredFilter")  # the upgraded code no longer has it
+    try:
+        with app.app_context():
+            with pytest.raises(search_index.IndexOutdated):
+                search_index.open_index()
+            assert not search_index.verify().clean
+            user = db.session.get(User, dated.id)
+            assert search_query.similar(user, title="meter", description="valve", dmc="") == []
+        sign_in(client, dated)
+        assert "administrator rebuilds" in client.get("/search?q=valve").get_data(as_text=True)
+        assert client.get("/healthz").get_json()["search_index"]["status"] == "outdated"
+    finally:
+        globals()["RetiredFilter"] = retired
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [('title:"meter reading"', "only be searched in the full text")],
+)
+def test_a_phrase_in_a_field_without_positions_is_explained(app, dated, query, message):
+    with app.app_context(), pytest.raises(QueryProblem, match=message):
+        run(dated, q=query)
+
+
+def test_oldest_first_with_a_broad_query_ranks_the_oldest(app, dated):
+    with app.app_context():
+        results = run(dated, q="meter", sort="oldest")
+    assert [h.key for h in results.hits][:3] == ["INC0000001", "INC0000002", "INC0000003"]
+
+
+def test_exclusions_alone_and_ranges_are_read_as_words(app, dated):
+    with app.app_context():
+        without = run(dated, q="-valve")
+        ranged = run(dated, q="[a TO z]")  # not a range over the whole lexicon
+    assert without.hits and all(int(h.key[3:]) % 6 for h in without.hits)
+    assert ranged.total == 0
+
+
+def test_a_damaged_saved_table_is_read_from_the_postings_instead(app, dated):
+    folder = Path(app.config["SEARCH_INDEX_DIR"])
+    with app.app_context():
+        for path in folder.glob("*.pickle"):
+            path.write_bytes(b"\x80\x09 not a pickle")
+        segments._TABLES.clear()
+        assert run(dated, q="valve").total == 5
+
+
+def test_browsing_shows_no_totals_per_manufacturer(app, dated):
+    with app.app_context():
+        browsing = run(dated)
+    assert all(count is None for _, count in browsing.facets["manufacturer"])
+    assert all(count is None for _, count in browsing.facets["model"])
+    assert all(count for _, count in browsing.facets["source"])
+
+
+def test_deleted_documents_do_not_lower_the_estimate(app, dated):
+    rows = _dated_records(30, 6).splitlines()
+    changed = b"\n".join(
+        [rows[0], *(r.replace(b"meter reading", b"meter readings") for r in rows[21:])]
+    )
+    with app.app_context():
+        legacy_import.import_stream(io.BytesIO(changed), actor=None)  # 9 records replaced
+        outbox.drain()
+        browsing = run(dated)
+    assert browsing.estimated and browsing.total == 30

@@ -9,6 +9,7 @@ the rows as they are then. The index is derived data: `rebuild` recreates it.
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
+from whoosh.index import IndexVersionError
 
 from app.extensions import db
 from app.models import (
@@ -59,8 +61,16 @@ class IndexOutdated(RuntimeError):
 
 def open_index(*, create: bool = False):
     folder = index_dir()
-    if whoosh_index.exists_in(folder, indexname=INDEX_NAME):
-        ix = whoosh_index.open_dir(folder, indexname=INDEX_NAME)
+    try:
+        found = whoosh_index.exists_in(folder, indexname=INDEX_NAME)
+        ix = whoosh_index.open_dir(folder, indexname=INDEX_NAME) if found else None
+    except (AttributeError, ImportError, pickle.UnpicklingError, IndexVersionError) as exc:
+        # The stored schema names analyzer classes of an earlier version of the code.
+        raise IndexOutdated(
+            "The search index was built by an earlier version of the register "
+            f"({type(exc).__name__}); run `flask search rebuild`."
+        ) from exc
+    if ix is not None:
         if set(ix.schema.names()) != set(build_schema().names()):
             raise IndexOutdated(
                 "The search index was built by an earlier version of the register; "

@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from markupsafe import Markup, escape
 from whoosh import highlight, qparser
-from whoosh.query import And, Every, NullQuery, Or, Term
+from whoosh.query import And, AndNot, Every, NullQuery, Or, Term
+from whoosh.query.qcore import QueryError
 
 from app.extensions import db
 from app.models import LegacyRecord, Report, User
@@ -25,6 +26,8 @@ from app.services.search.segments import DocumentsQuery, DocumentView, Rules, ma
 TEXT_ALIASES = ("body", "dmc", "codes")
 FIELD_NAMES = {name for name, _ in FACETS} | {"text", "title", *TEXT_ALIASES}
 PER_PAGE = 20
+# Facets whose counts, without a query, would rank manufacturers by number of records.
+NO_TOTALS = ("manufacturer", "model")
 MAX_QUERY = 500
 
 
@@ -87,7 +90,9 @@ def _parser(schema) -> qparser.QueryParser:
     parser.add_plugin(qparser.FieldAliasPlugin({"text": list(TEXT_ALIASES)}))
     # -word excludes, +word requires; a hyphen inside a word (AM-E470) is part of the word.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
-    parser.remove_plugin_class(qparser.WildcardPlugin)  # "*" would scan the whole index
+    # "*" and [a TO z] expand to every term in a range of the lexicon: seconds per query.
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.remove_plugin_class(qparser.RangePlugin)
     return parser
 
 
@@ -105,6 +110,10 @@ def parse(text: str, schema):
         query = _parser(schema).parse(text)
     except Exception as exc:  # whoosh raises several kinds; all mean "cannot read this"
         raise QueryProblem(f"The search could not be understood ({exc}).") from None
+    if text and query is NullQuery and all(word.startswith("-") for word in text.split()):
+        # Only exclusions ("-meter"): everything except them.
+        excluded = [parse(word[1:], schema) for word in text.split() if word[1:]]
+        return AndNot(Every(), Or(excluded)) if excluded else Every()
     if text and query is NullQuery:
         raise QueryProblem("Every word was too common to search for; add a more specific word.")
     return query if text else Every()
@@ -161,10 +170,12 @@ def _candidates() -> int:
     return current_app.config["SEARCH_CANDIDATES"]
 
 
-def _matches(searcher, view: DocumentView, query) -> tuple[list[int], int, bool]:
+def _matches(
+    searcher, view: DocumentView, query, *, oldest_first: bool = False
+) -> tuple[list[int], int, bool]:
     """The documents to rank and count: every allowed match when the query is selective,
-    else the matches among the newest allowed documents. Returns them, the total (estimated
-    when bounded) and whether it is exact."""
+    else the matches among the newest (or oldest) allowed documents. Returns them, the total
+    (estimated when bounded) and whether it is exact."""
     candidates = _candidates()
     try:
         size = query.estimate_size(searcher.reader())
@@ -173,9 +184,9 @@ def _matches(searcher, view: DocumentView, query) -> tuple[list[int], int, bool]
     if size <= candidates:
         matched = [d for d in matching_docs(searcher, query) if view.allowed(d)]
         return matched, len(matched), True
-    pool, allowed_total = view.newest(candidates)
+    pool, allowed_total, complete = view.newest(candidates, oldest_first=oldest_first)
     matched = list(matching_docs(searcher, And([query, DocumentsQuery(searcher, pool)])))
-    if len(pool) < candidates:
+    if complete:
         return matched, len(matched), True
     return matched, round(len(matched) / len(pool) * allowed_total), False
 
@@ -207,16 +218,24 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
     start = (results.page - 1) * PER_PAGE
     with ix.searcher() as searcher:
         view = DocumentView(str(ix.storage.folder), searcher, _rules(actor, request))
+        oldest_first = request.sort == "oldest"
         if request.q.strip():
-            matched, results.total, exact = _matches(searcher, view, query)
-            by_date = request.sort in {"newest", "oldest"}
-            found = searcher.search(
-                And([query, DocumentsQuery(searcher, matched)]),
-                limit=start + PER_PAGE,
-                sortedby="date" if by_date else None,
-                reverse=request.sort == "newest",
-                terms=True,
-            )
+            try:
+                matched, results.total, exact = _matches(
+                    searcher, view, query, oldest_first=oldest_first
+                )
+                found = searcher.search(
+                    And([query, DocumentsQuery(searcher, matched)]),
+                    limit=start + PER_PAGE,
+                    sortedby="date" if request.sort in {"newest", "oldest"} else None,
+                    reverse=request.sort == "newest",
+                    terms=True,
+                )
+            except QueryError:  # a phrase in a field that keeps no word positions
+                raise QueryProblem(
+                    "Phrases in quotation marks can only be searched in the full text, "
+                    "not with title: or a filter field."
+                ) from None
             found.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
             found.formatter = _Mark()
             page = [
@@ -224,10 +243,7 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
                 for hit in list(found)[start:]
             ]
         else:  # browsing: newest (or oldest) first
-            matched, results.total = view.newest(
-                _candidates(), oldest_first=request.sort == "oldest"
-            )
-            exact = len(matched) < _candidates()
+            matched, results.total, exact = view.newest(_candidates(), oldest_first=oldest_first)
             page = [
                 (searcher.stored_fields(docnum), lambda text: "")
                 for docnum in matched[start : start + PER_PAGE]
@@ -236,6 +252,10 @@ def search(actor: User, request: SearchRequest) -> SearchResults:
         results.considered = _candidates() if results.estimated else len(matched)
         results.pages = math.ceil(len(matched) / PER_PAGE)
         results.facets = view.facet_counts(matched, [name for name, _ in FACETS])
+        if not request.q.strip():
+            # No league tables (DESIGN §3): without a query these would be totals per maker.
+            for name in NO_TOTALS:
+                results.facets[name] = sorted((value, None) for value, _ in results.facets[name])
         for fields, excerpt in page:
             hit = _hit(actor, fields, excerpt)
             if hit is None:
@@ -258,12 +278,19 @@ def similar(
     most telling words, ranked like a search (bounded to the newest when those words are
     all common), then checked against what the user may see."""
     policy.require(actor, "search.use")
-    try:
-        ix = _open()
-    except QueryProblem:
-        return []  # hints are a help, not a step: the draft page works without them
     text = " ".join([title, description, dmc]).strip()
-    if ix is None or not text:
+    if not text:
+        return []
+    try:
+        return _similar(actor, text, limit, exclude)
+    except Exception:  # hints are a help, not a step: the draft page works without them
+        current_app.logger.exception("search: duplicate hints failed")
+        return []
+
+
+def _similar(actor: User, text: str, limit: int, exclude: frozenset[str]) -> list[Hit]:
+    ix = _open()
+    if ix is None:
         return []
     with ix.searcher() as searcher:
         words = [word for word, _ in searcher.key_terms_from_text("text", text, numterms=12)]
@@ -284,7 +311,6 @@ def similar(
                 continue
             shown = _hit(actor, hit.fields(), lambda _text: "")
             if shown is not None:
-                shown.facts = {}
                 hits.append(shown)
             if len(hits) == limit:
                 break

@@ -13,10 +13,15 @@ for the new small segments a write adds, never for the large merged ones.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
+import logging
 import pickle
+import tempfile
+import time
 from array import array
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +32,8 @@ from whoosh.reading import TermNotFound
 from whoosh.util.times import datetime_to_long
 
 from app.services.search.schema import TABLE_FIELDS
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,10 +98,20 @@ def _build_table(reader) -> SegmentTable:
 
 def _load_or_build(folder: str, reader) -> SegmentTable:
     saved = Path(folder) / f"{reader.segment().segment_id()}{TABLE_SUFFIX}"
-    try:
-        return pickle.loads(saved.read_bytes())  # noqa: S301 - written by our index writer
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return _build_table(reader)
+    if saved.exists():
+        try:
+            table = pickle.loads(saved.read_bytes())  # noqa: S301 - our index writer's file
+            if isinstance(table, SegmentTable) and len(table.dates) == reader.doc_count_all():
+                return table
+        except Exception:  # a cache: whatever is wrong with it, the postings are the truth
+            logger.warning("search: unreadable %s; reading the postings instead", saved.name)
+    return _build_table(reader)
+
+
+def _forget_gone_segments(folder: str, live: set[str]) -> None:
+    """Drop tables of this index's segments that a merge or rebuild has replaced."""
+    for key in [k for k in _TABLES if k[0] == folder and k[1] not in live]:
+        del _TABLES[key]
 
 
 def segment_table(folder: str, reader) -> SegmentTable:
@@ -113,21 +130,29 @@ def save_tables(ix) -> None:
     """Save the table of every segment that has none yet and remove those of segments
     gone (merged away). Called by the index writer after each commit."""
     folder = Path(ix.storage.folder)
-    keep = set()
     with ix.reader() as top:
         for reader, _offset in top.leaf_readers():
             if not reader.doc_count_all():
                 continue
-            segment_id = reader.segment().segment_id()
-            keep.add(segment_id)
-            path = folder / f"{segment_id}{TABLE_SUFFIX}"
-            if not path.exists():
-                partial = path.with_name(path.name + ".partial")
-                partial.write_bytes(pickle.dumps(_build_table(reader), protocol=5))
-                partial.replace(path)  # readers never see half a file
+            path = folder / f"{reader.segment().segment_id()}{TABLE_SUFFIX}"
+            if path.exists():
+                continue
+            # A file of our own, renamed into place: readers never see half a table, and
+            # two writers saving the same table at once do not trip over each other.
+            with tempfile.NamedTemporaryFile(dir=folder, suffix=".partial", delete=False) as f:
+                f.write(pickle.dumps(_build_table(reader), protocol=5))
+            Path(f.name).replace(path)
+    # Judge what is gone by the newest generation, not the one this writer committed: a
+    # slower writer must not remove the table of a segment a faster one has just merged.
+    live = {s.segment_id() for s in ix.refresh()._segments()}
     for saved in folder.glob(f"*{TABLE_SUFFIX}"):
-        if saved.name.removesuffix(TABLE_SUFFIX) not in keep:
+        if saved.name.removesuffix(TABLE_SUFFIX) not in live:
             saved.unlink(missing_ok=True)
+    stale = time.time() - 3600  # left by a writer that died halfway
+    for partial in folder.glob("*.partial"):
+        with contextlib.suppress(OSError):
+            if partial.stat().st_mtime < stale:
+                partial.unlink()
 
 
 @dataclass(frozen=True)
@@ -170,8 +195,9 @@ class _Leaf:
     offset: int
     size: int
     table: SegmentTable
-    allowed: object  # the segment's predicate
+    allowed: Callable[[int], bool]  # the segment's predicate
     live: int  # documents not deleted
+    deleted: frozenset[int]
 
 
 class DocumentView:
@@ -180,11 +206,13 @@ class DocumentView:
     def __init__(self, folder: str, searcher, rules: Rules):
         self.searcher = searcher
         self.leaves: list[_Leaf] = []
+        self._segment_ids: set[str] = set()
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             if not reader.doc_count_all():
                 continue  # an empty index has a reader but no segment
             table = segment_table(folder, reader)
+            self._segment_ids.add(reader.segment().segment_id())
             deleted = frozenset(reader.deleted_docs_set or ())
             self.leaves.append(
                 _Leaf(
@@ -193,9 +221,11 @@ class DocumentView:
                     table,
                     _predicate(table, rules, deleted),
                     reader.doc_count(),
+                    deleted,
                 )
             )
         self._starts = [leaf.offset for leaf in self.leaves]
+        _forget_gone_segments(folder, self._segment_ids)
 
         self.live = sum(leaf.live for leaf in self.leaves)
 
@@ -207,14 +237,17 @@ class DocumentView:
         leaf, local = self._locate(docnum)
         return leaf.allowed(local)
 
-    def newest(self, limit: int, *, oldest_first: bool = False) -> tuple[list[int], int]:
-        """Up to `limit` allowed documents in date order, and an estimate of how many
-        documents are allowed in all (exact when fewer than `limit` are)."""
+    def newest(self, limit: int, *, oldest_first: bool = False) -> tuple[list[int], int, bool]:
+        """Up to `limit` allowed documents in date order; how many are allowed in all
+        (estimated from the share allowed among those looked at, unless every one was
+        looked at); and whether the documents returned are all the allowed ones."""
         picked, scanned, complete = [], 0, True
         for leaf in self.leaves:
             order = reversed(leaf.table.newest) if oldest_first else leaf.table.newest
             mine = []
             for local in order:
+                if local in leaf.deleted:
+                    continue
                 scanned += 1
                 if leaf.allowed(local):
                     mine.append((leaf.table.dates[local], leaf.offset + local))
@@ -226,8 +259,8 @@ class DocumentView:
         docs = [docnum for _, docnum in ordered][:limit]
         found = sum(len(p) for p in picked)
         if complete:
-            return docs, found
-        return docs, max(found, round(found / scanned * self.live))
+            return docs, found, found <= limit
+        return docs, max(found, round(found / scanned * self.live)), False
 
     def facet_counts(self, docnums, names) -> dict[str, list[tuple[str, int]]]:
         tallies = {name: Counter() for name in names}
@@ -272,10 +305,8 @@ class DocumentsQuery(Query):
         self.docnums = sorted(docnums)
         self._offsets = {id(sub): offset for sub, offset in searcher.leaf_searchers()}
 
-    def __unicode__(self):
+    def __str__(self):
         return f"<{len(self.docnums)} documents>"
-
-    __str__ = __unicode__
 
     def __eq__(self, other):
         return other.__class__ is self.__class__ and other.docnums == self.docnums
