@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format browser clean
+.PHONY: run test lint format browser pdf-libs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
@@ -19,19 +19,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime pdf-libs
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 	@# An index left by an earlier version (or drifted) is rebuilt before serving.
 	@$(BIN)/flask search verify >/dev/null 2>&1 || $(BIN)/flask search rebuild
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev browser pdf-libs
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 browser:
 	@scripts/ensure-browser.sh
+
+pdf-libs:
+	@scripts/ensure-pdf-libs.sh
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -15,7 +15,19 @@ from tqdm import tqdm
 
 from app.extensions import db
 from app.models import LegacyRecord, Organisation, Report, ReportState, Role, User
-from app.services import catalogue, demo, legacy_import, notifications, outbox, review, users
+from app.models.publications import EditionStatus
+from app.services import (
+    alerts_import,
+    catalogue,
+    demo,
+    legacy_import,
+    notifications,
+    outbox,
+    publication,
+    publication_store,
+    review,
+    users,
+)
 from app.services.csv_input import utf8_lines
 from app.services.errors import DomainError
 
@@ -26,11 +38,18 @@ workflow_cli = AppGroup("workflow", help="Time-driven steps of the report workfl
 notifications_cli = AppGroup("notifications", help="E-mail about notifications.")
 legacy_cli = AppGroup("legacy", help="Legacy DSMS incident records.")
 search_cli = AppGroup("search", help="The full-text search index.")
+alerts_cli = AppGroup("alerts", help="Daily alert volumes of the superfluous alerts tracker.")
+publication_cli = AppGroup("publication", help="The monthly SECAS publication.")
 
 
 def _fail(message: str) -> None:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
+
+
+def _progress_bar(**options) -> tqdm:
+    """A progress bar on stderr, drawn only when stderr is a terminal (not in logs)."""
+    return tqdm(desc="Importing", disable=not sys.stderr.isatty(), file=sys.stderr, **options)
 
 
 @users_cli.command("create")
@@ -148,14 +167,7 @@ def import_legacy_command(file: Path, fmt: str | None, mapping: Path | None, bat
     fields = json.loads(mapping.read_text(encoding="utf-8")) if mapping else {}
     with (
         file.open("rb") as handle,
-        tqdm(
-            total=file.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            desc="Importing",
-            disable=not sys.stderr.isatty(),
-            file=sys.stderr,
-        ) as bar,
+        _progress_bar(total=file.stat().st_size, unit="B", unit_scale=True) as bar,
     ):
 
         def progress(rows: int) -> None:
@@ -210,12 +222,73 @@ def search_verify_command():
         _fail("The index has drifted from the database; run `flask search rebuild`.")
 
 
+@publication_cli.command("build")
+@click.argument("month")
+@click.option(
+    "--force-new-version",
+    is_flag=True,
+    help="Issue a new version of a month whose edition was already issued.",
+)
+@click.option("--reason", default="", help="Why the new version is made (recorded with it).")
+def publication_build_command(month: str, force_new_version: bool, reason: str):
+    """Build the edition of MONTH (YYYY-MM) now, in this process, and store it."""
+    if force_new_version and not reason.strip():
+        reason = click.prompt("Why is a new version needed? (recorded with it)")
+    try:
+        edition = publication.build_now(month=month, new_version=force_new_version, reason=reason)
+    except DomainError as exc:
+        _fail(f"Not built: {exc.message}")
+    if edition.status != EditionStatus.ready:
+        _fail(f"The build of {edition.label} failed: {edition.error}")
+    for stored in edition.files:
+        click.echo(f"{stored.format}: {stored.path} ({stored.size_bytes} bytes) {stored.sha256}")
+    click.echo(
+        f"Edition {edition.label}: {edition.record_count} record(s), {edition.page_count} "
+        "page(s). SECAS is notified when `flask outbox drain` runs."
+    )
+
+
+@publication_cli.command("verify")
+def publication_verify_command():
+    """Recompute the SHA-256 of every issued edition file; exit 1 if one is missing or altered."""
+    result = publication_store.verify()
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    click.echo(f"{result.checked} file(s) checked, {len(result.problems)} problem(s).")
+    if result.problems:
+        _fail("Issued editions are missing or altered: restore them from the backup.")
+
+
+@alerts_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch-size", default=alerts_import.BATCH_SIZE, show_default=True)
+def import_alerts_command(file: Path, batch_size: int):
+    """Import a daily alert-volume extract (idempotent by day, region, alert code and DMC)."""
+    size = max(file.stat().st_size, 1)
+    with file.open("rb") as handle, _progress_bar(unit=" rows", unit_scale=True) as bar:
+
+        def progress(rows: int) -> None:
+            bar.update(rows - bar.n)
+            bar.set_postfix_str(f"{handle.tell() / size:.0%} of the file")
+
+        summary = alerts_import.import_stream(
+            handle, actor=None, source=file.name, batch_size=batch_size, progress=progress
+        )
+    for error in summary.errors:
+        click.echo(f"line {error.line}: {error.reason}", err=True)
+    click.echo(summary.text())
+    if summary.rejected and not (summary.inserted or summary.updated or summary.unchanged):
+        _fail("Nothing was imported: every row was rejected.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         users_cli,
         catalogue_cli,
         legacy_cli,
         search_cli,
+        alerts_cli,
+        publication_cli,
         outbox_cli,
         workflow_cli,
         notifications_cli,

@@ -25,6 +25,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def database_url(url: str) -> str:
     """Accept the usual postgres:// spellings and select the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -47,6 +52,9 @@ def from_environment(instance_path: Path) -> dict:
         # newest documents the user may see, with an estimated total (docs/decisions.md).
         "SEARCH_CANDIDATES": _int("SEARCH_CANDIDATES", 5000),
         "MAIL_DIR": os.environ.get("MAIL_DIR") or str(instance_path / "mail"),
+        # Issued monthly editions (PDF and CSV); their SHA-256 is kept in the database.
+        "PUBLICATIONS_DIR": os.environ.get("PUBLICATIONS_DIR")
+        or str(instance_path / "publications"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
@@ -78,4 +86,9 @@ def from_environment(instance_path: Path) -> dict:
         "LEGACY_KEEP_RAW": _bool("LEGACY_KEEP_RAW", False),
         "REDACTION_NAMES_FILE": os.environ.get("REDACTION_NAMES_FILE") or None,
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        # Superfluous alerts tracker (DESIGN §8): a DMC whose alerts per device per day in the
+        # latest week of the chosen period exceed this is listed as above the threshold.
+        "ALERTS_THRESHOLD_PER_DEVICE_DAY": _float("ALERTS_THRESHOLD_PER_DEVICE_DAY", 1.0),
+        "ALERTS_TOP_DMCS": _int("ALERTS_TOP_DMCS", 20),
+        "ALERTS_TREND_CHARTS": _int("ALERTS_TREND_CHARTS", 5),
     }

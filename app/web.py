@@ -22,6 +22,8 @@ NAV_ITEMS = [
     ("submission.mine", "My reports", "reports.submit"),
     ("validation.queue", "Validation", "validation.work"),
     ("review.queue", "Review", "review.work"),
+    ("alerts.index", "Alerts", "alerts.view"),
+    ("publication.index", "Publications", "publication.download"),
     ("notifications.index", "Notifications", "notifications.read"),
     ("admin.index", "Administration", "admin.access"),
 ]
@@ -48,6 +50,18 @@ DASHBOARD_ITEMS = [
         "legacy incidents, redacted and made searchable",
     ),
     (
+        "alerts.index",
+        "Superfluous alerts",
+        "alerts.view",
+        "DMCs producing the most alerts per device, by region and alert code",
+    ),
+    (
+        "alerts.upload",
+        "Import alert volumes",
+        "alerts.import",
+        "daily alert-volume extracts from the DCC",
+    ),
+    (
         "review.queue",
         "Manufacturer review",
         "review.work",
@@ -64,6 +78,12 @@ DASHBOARD_ITEMS = [
         "Device catalogue",
         "catalogue.manage",
         "manufacturers, device models and firmware",
+    ),
+    (
+        "publication.index",
+        "Monthly publication",
+        "publication.download",
+        "build and download the monthly editions (PDF and CSV)",
     ),
     ("admin.audit_log", "Audit log", "audit.read", "every sign-in, change and download"),
 ]
@@ -148,6 +168,7 @@ def init_app(app: Flask) -> None:
 EVENT_LABELS = {
     "created": "Draft created",
     "promoted": "Draft created from a DSMS record",
+    "drafted_from_alerts": "Draft created from alert volumes",
     "edit": "Edited",
     "submit": "Submitted to the DCC",
     "start": "Validation started",

@@ -5,10 +5,12 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.alerts import bp as alerts_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.legacy import bp as legacy_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.notifications import bp as notifications_bp
+    from app.blueprints.publication import bp as publication_bp
     from app.blueprints.records import bp as records_bp
     from app.blueprints.review import bp as review_bp
     from app.blueprints.search import bp as search_bp
@@ -25,3 +27,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(submission_bp, url_prefix="/reports")
     app.register_blueprint(validation_bp, url_prefix="/validation")
     app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(alerts_bp, url_prefix="/alerts")
+    app.register_blueprint(publication_bp, url_prefix="/publications")

@@ -8,11 +8,13 @@ from app.models.accounts import (
     Role,
     User,
 )
+from app.models.alerts import AlertDmc, AlertVolume, AlertWeek, AlertWeekPending
 from app.models.audit import AuditEvent
 from app.models.catalogue import DeviceModel, DeviceType, FirmwareVersion, Manufacturer
 from app.models.legacy import LegacyRawRecord, LegacyRecord
 from app.models.notifications import Delivery, Notification
 from app.models.outbox import OutboxMessage, OutboxStatus
+from app.models.publications import Edition, EditionFile, EditionStatus
 from app.models.reports import (
     AffectedDevice,
     CspRegion,
@@ -34,11 +36,18 @@ from app.models.reports import (
 
 __all__ = [
     "AffectedDevice",
+    "AlertDmc",
+    "AlertVolume",
+    "AlertWeek",
+    "AlertWeekPending",
     "AuditEvent",
     "CspRegion",
     "Delivery",
     "DeviceModel",
     "DeviceType",
+    "Edition",
+    "EditionFile",
+    "EditionStatus",
     "EventAudience",
     "FirmwareVersion",
     "FixType",

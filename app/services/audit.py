@@ -42,6 +42,18 @@ def record(
     return event
 
 
+def record_import(actor: User | None, action: str, source: str, summary: str) -> AuditEvent:
+    """An import of a file (`action` such as "legacy.imported"), named by the file, with its
+    summary line (rows read, inserted, updated, rejected)."""
+    return record(
+        actor,
+        action,
+        object_type=action.replace(".imported", "_import"),
+        object_id=source[:80] or None,
+        summary=summary,
+    )
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor: str = ""

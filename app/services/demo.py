@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Manufacturer, Organisation, OrganisationCategory, Role, User
-from app.services import catalogue, demo_legacy, demo_reports, passwords
+from app.services import catalogue, demo_alerts, demo_legacy, demo_reports, passwords
 from app.services.csv_input import utf8_lines
 
 DEMO_PASSWORD = "Demo-Register-2026"  # noqa: S105 - development demo logins only
@@ -136,4 +136,5 @@ def seed() -> DemoSummary:
     db.session.commit()
     summary.created += demo_reports.seed_reports()
     summary.created += demo_legacy.seed_legacy()
+    summary.created += demo_alerts.seed_alerts()
     return summary

@@ -4,12 +4,15 @@ audit events and notifications a real one would have."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import DeviceModel, Manufacturer, Report, ReportState, User
+from app.models.base import utcnow
 from app.services import reports, review, validation
+from app.services.publication_records import Month
 from app.services.report_data import DeviceInput, ReportInput
 
 S = ReportState
@@ -58,7 +61,7 @@ def take_to(
         )
         if target == S.manufacturer_review:
             return report
-        for user in responders:
+        for user in (u for u in responders if u.manufacturer_id in report.manufacturer_ids()):
             report = review.respond(
                 actor=user,
                 key=key,
@@ -266,6 +269,135 @@ DEMO_REPORTS = [
 ]
 
 
+# Published records whose history is spread over the last two months, so that
+# `flask publication build` has real editions to make: title -> steps of (months ago, day of
+# that month, step). The first step is the publication itself.
+PUBLICATION_HISTORY = {
+    DEMO_REPORTS[0][2]["title"]: [(2, 10, "publish"), (1, 12, "revise")],
+    DEMO_REPORTS[1][2]["title"]: [(2, 15, "publish")],
+    "Meter reports reverse energy on single-phase supply": [(2, 5, "publish"), (1, 20, "withdraw")],
+    "Gas meter valve closes on low battery warning": [(2, 24, "publish")],
+    'IHD shows "no signal" for 30 minutes after CHF firmware activation': [(1, 8, "publish")],
+    "HAN join accepted from a device not on the CHF whitelist": [(1, 18, "publish")],
+}
+DEMO_REPORTS += [
+    (
+        "network@demo.test",
+        S.published,
+        {
+            "kind": "defect",
+            "title": "Gas meter valve closes on low battery warning",
+            "description": "AM-G210 meters on 2.1.0 close the valve when the battery falls "
+            'below 15%, although the configured action is "warn only".\n\nSeen on meters '
+            "fitted outdoors, mostly below 0 °C; customers on credit mode lose supply.",
+            "devices": [GSME, GPF],
+            "regions": ["north", "south"],
+            "alert_codes": "8F3E",
+            "occurrence": "subset_of_estate",
+            "affected_count": 900,
+            "impact": "critical",
+            "fix_type": "operational_workaround",
+            "fix_description": "Set the low-battery action again with a configuration "
+            "change (SRV 6.23), then replace the battery at the next visit.",
+            "fix_source": "DCC operational guidance",
+        },
+    ),
+    (
+        "supplier@demo.test",
+        S.published,
+        {
+            "kind": "issue",
+            "title": 'IHD shows "no signal" for 30 minutes after CHF firmware activation',
+            "description": "After a CHF firmware activation, paired in-home displays show "
+            '"no signal" for about half an hour before they rejoin the HAN.',
+            "devices": [CHF],
+            "regions": ["central"],
+            "occurrence": "consistent",
+            "impact": "low",
+        },
+    ),
+    (
+        "supplier@demo.test",
+        S.published,
+        {
+            "kind": "defect",
+            "title": "HAN join accepted from a device not on the CHF whitelist",
+            "description": "Under a rare timing a device not on the whitelist completes a HAN "
+            "join.",
+            "devices": [CHF],
+            "regions": ["all"],
+            "occurrence": "intermittent",
+            "impact": "critical",
+            "security_sensitive": True,
+        },
+    ),
+]
+REVISED_FIX = {
+    "fix_firmware": "3.3.1",
+    "fix_description": "Update the ESME to firmware 3.3.1. Release 3.3.0 was withdrawn by "
+    "the manufacturer after it reset tariffs on some meters.",
+}
+
+
+def move_history(report: Report, since: datetime, to: datetime) -> None:
+    """Move everything that happened to the report since `since` to start at `to`, so demo
+    and test records can have a past (the real services stamp the present)."""
+
+    def move(obj, *names: str) -> None:
+        for name in names:
+            value = getattr(obj, name)
+            if value is not None and value >= since:
+                setattr(obj, name, to + (value - since))
+
+    move(
+        report,
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "first_published_at",
+        "published_at",
+        "withdrawn_at",
+        "fix_changed_at",
+    )
+    for item in [*report.events, *report.revisions]:
+        move(item, "at")
+    for review_ in report.reviews:
+        move(review_, "notified_at", "responded_at")
+
+
+def _spread_history(
+    report: Report, fields: dict, validator: User, *, published_since: datetime
+) -> Report:
+    """Replay the publication history of a demo record over past months: its publication
+    (made since `published_since`), then the later steps."""
+    this_month = Month.current()
+    for months_ago, day, step in PUBLICATION_HISTORY[fields["title"]]:
+        since = published_since if step == "publish" else utcnow()
+        if step == "revise":
+            values = dict(fields) | REVISED_FIX
+            values["devices"] = _devices(*values["devices"])
+            report = validation.revise(
+                actor=validator,
+                key=report.reference,
+                data=ReportInput(**values),
+                note="The manufacturer replaced the fixing firmware 3.3.0 with 3.3.1.",
+                seen_version=report.version,
+            )
+        elif step == "withdraw":
+            report = validation.withdraw(
+                actor=validator,
+                key=report.reference,
+                reason="The reporter found the cause in their own head-end configuration.",
+                seen_version=report.version,
+            )
+        month = this_month
+        for _ in range(months_ago):
+            month = month.previous()
+        move_history(report, since, datetime(month.year, month.month, day, 10, 0))
+        db.session.commit()
+    return report
+
+
 def seed_reports() -> list[str]:
     """Create the demo reports not yet present (by title); returns what was created."""
     users = {u.email: u for u in db.session.scalars(sa.select(User))}
@@ -278,8 +410,16 @@ def seed_reports() -> list[str]:
         values = dict(fields)
         values["devices"] = _devices(*values["devices"])
         data = ReportInput(**values)
+        history = PUBLICATION_HISTORY.get(fields["title"])
+        since = utcnow()
         report = take_to(
-            data, target, author=users[author_email], validator=validator, responders=responders
+            data,
+            S.published if history else target,
+            author=users[author_email],
+            validator=validator,
+            responders=responders,
         )
+        if history:
+            report = _spread_history(report, fields, validator, published_since=since)
         created.append(f"report {report.label} ({report.state.label.lower()})")
     return created

@@ -39,6 +39,10 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+class StorageFault(DomainError):
+    status = 500  # a stored file is missing or no longer matches what was recorded
+
+
 class SignInRefused(DomainError):
     status = 422  # the form re-renders with the message; no hint why
 

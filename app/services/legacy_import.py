@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from app.extensions import db
 from app.models import LegacyRawRecord, LegacyRecord, User
 from app.models.base import utcnow
 from app.services import audit, policy
-from app.services.csv_input import RowError
+from app.services.csv_input import NUL_MARK, RowError, numbered_rows, text_lines
 from app.services.extraction import Gazetteer, extract, load_gazetteer
 from app.services.redaction import configured_names, redact
 
@@ -56,7 +55,6 @@ DATE_FORMATS = (
     "%Y-%m-%d",
     "%d/%m/%Y",
 )
-NUL_MARK = "\ufffe"  # stands in for NUL, which the csv module refuses outright
 CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
@@ -97,21 +95,10 @@ class ImportSummary:
 # --- reading --------------------------------------------------------------------------
 
 
-def _text_lines(binary: BinaryIO) -> Iterator[str]:
-    """UTF-8 (a BOM is dropped) line by line; undecodable bytes become U+FFFD so the row they
-    are in can be rejected by line, and NUL is swapped for a mark the csv module accepts."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline="")
-    try:
-        for line in text:
-            yield line.replace("\x00", NUL_MARK)
-    finally:
-        text.detach()  # the caller owns the file: do not close it with the wrapper
-
-
 def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow | RowError]:
     max_field = current_app.config["LEGACY_MAX_FIELD_CHARS"]
     csv.field_size_limit(max_field * 4 + 1024)
-    reader = csv.reader(_text_lines(binary), strict=False)
+    reader = csv.reader(text_lines(binary), strict=False)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -127,20 +114,10 @@ def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow |
     if "number" not in columns:
         yield RowError(1, f"no '{mapping.get('number', 'number')}' column in the header")
         return
-    previous = reader.line_num
-    while True:
-        line = previous + 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            previous = reader.line_num
-            yield RowError(line, f"unreadable CSV: {exc}")
+    for line, raw in numbered_rows(reader):
+        if isinstance(raw, RowError):
+            yield raw
             continue
-        previous = reader.line_num
-        if not raw or raw == [""]:
-            continue  # blank line
         if len(raw) != len(header):
             yield RowError(line, f"wrong column count: {len(raw)} fields, expected {len(header)}")
             continue
@@ -148,7 +125,7 @@ def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow |
 
 
 def _jsonl_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow | RowError]:
-    for line, text in enumerate(_text_lines(binary), start=1):
+    for line, text in enumerate(text_lines(binary), start=1):
         if not text.strip():
             continue
         try:
@@ -319,12 +296,6 @@ def import_stream(
         _apply_batch(batch, summary, context)
     if progress:
         progress(summary.read)
-    audit.record(
-        actor,
-        "legacy.imported",
-        object_type="legacy_import",
-        object_id=source[:80] or None,
-        summary=summary.text(),
-    )
+    audit.record_import(actor, "legacy.imported", source, summary.text())
     db.session.commit()
     return summary

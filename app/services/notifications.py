@@ -15,7 +15,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Delivery, ManufacturerReview, Notification, Report, Role, User
+from app.models import (
+    Delivery,
+    Edition,
+    ManufacturerReview,
+    Notification,
+    Report,
+    Role,
+    User,
+)
 from app.models.base import utcnow
 from app.services import audit, outbox, policy
 from app.services.errors import NotFound
@@ -196,6 +204,17 @@ def record_published(report: Report, *, revised: bool = False) -> None:
         body=f"{_named(report)} was {what} in the register.",
         link=f"/reports/{report.reference}",
         report=report,
+    )
+
+
+def edition_ready(edition: Edition, month_label: str) -> None:
+    notify(
+        _active(sa.select(User).where(User.role == Role.secas)),
+        kind="edition_ready",
+        subject=f"Monthly edition ready: {month_label}, version {edition.version}",
+        body=f"The {month_label} edition of the register (version {edition.version}, "
+        f"{edition.record_count} record(s)) is ready to download and publish.",
+        link="/publications/",
     )
 
 

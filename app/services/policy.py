@@ -46,12 +46,22 @@ ROLE_ACTIONS: dict[str, frozenset[Role]] = {
     "legacy.read": _EVERY_SIGNED_IN_ROLE,
     "legacy.promote": frozenset({Role.validator}),
     "search.use": _EVERY_SIGNED_IN_ROLE,
+    # Superfluous alerts tracker (DESIGN §8): measured volumes per DMC are aggregated and hold
+    # no customer data, so every signed-in role sees them for all DMCs; the no-league-table
+    # rule is about report counts. Validators import the extracts and draft reports from them.
+    "alerts.view": _EVERY_SIGNED_IN_ROLE,
+    "alerts.import": frozenset({Role.validator}),
+    "alerts.draft": frozenset({Role.validator}),
     "admin.access": frozenset({Role.admin}),
     "audit.read": frozenset({Role.admin}),
     "users.manage": frozenset({Role.admin}),
     "organisations.manage": frozenset({Role.admin}),
     "catalogue.manage": frozenset({Role.admin}),
     "outbox.manage": frozenset({Role.admin}),
+    # Monthly editions (DESIGN §6): SECAS publishes them, validators build them with SECAS.
+    # An edition is SECAS's to release, so other roles read the same records on /records/.
+    "publication.build": frozenset({Role.secas, Role.validator}),
+    "publication.download": frozenset({Role.secas, Role.validator}),
 }
 
 
@@ -177,6 +187,23 @@ def visibility_clause(user: User) -> sa.ColumnElement[bool]:
     if user.role == Role.ssc:
         parts.append(sa.and_(not_draft, Report.security_sensitive.is_(True)))
     return sa.or_(*parts)
+
+
+# --- the monthly edition (DESIGN §6) ---------------------------------------------------
+
+
+def publicly_listed() -> sa.ColumnElement[bool]:
+    """SQL: records everyone may read, in full or as a withdrawal notice; nothing else may
+    go into a monthly edition."""
+    return sa.and_(
+        Report.state.in_([S.published, S.withdrawn]), Report.security_sensitive.is_(False)
+    )
+
+
+def in_public_edition(report: Report, published_content: dict) -> bool:
+    """A record goes into an edition only if it is not security-sensitive now, nor was in
+    the published content the edition would show (a revision may have changed the flag)."""
+    return not report.security_sensitive and not published_content.get("security_sensitive")
 
 
 # --- search visibility tokens (DESIGN §5) ----------------------------------------------

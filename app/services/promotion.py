@@ -18,14 +18,11 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import (
     CspRegion,
-    EventAudience,
     Impact,
     LegacyRecord,
     Occurrence,
     Report,
-    ReportEvent,
     ReportKind,
-    ReportState,
     User,
 )
 from app.services import audit, legacy, policy, reports
@@ -35,7 +32,6 @@ from app.services.report_data import (
     DSMS_REFERENCE,
     DeviceInput,
     ReportInput,
-    apply_values,
     checked_values,
     normalise_alert_code,
 )
@@ -53,10 +49,10 @@ PRIORITY_IMPACT = (
 class Promotion:
     """The new draft, and what the validator must check because the record did not say."""
 
-    report: Report
     number: str
     to_check: list[str]
     unplaced: list[str] = field(default_factory=list)
+    report: Report | None = None  # set once the draft exists
 
     @property
     def note(self) -> str:
@@ -167,24 +163,14 @@ def promote_legacy_record(*, actor: User, number: str) -> Promotion:
     found = prefill_devices(record.facts or {})
     impact = _impact_from(record.priority)
     values = checked_values(_report_input(record, found.devices, impact or Impact.low))
-    report = Report(
-        author_id=actor.id, organisation_id=actor.organisation_id, state=ReportState.draft
-    )
-    apply_values(report, values)
     # The close notes say how the incident ended, which may or may not be a fix: they go in
     # the fix description with no type, and the edit form asks for one (or their removal).
-    report.fix_description = record.close_notes.strip()
-    promotion = Promotion(report, record.number, _to_check(record, impact, found), found.unplaced)
-    db.session.add(report)
-    db.session.flush()
-    report.events.append(
-        ReportEvent(
-            actor_id=actor.id,
-            action=reports.PROMOTED_EVENT,
-            audience=EventAudience.reporter,
-            note=promotion.note,
-        )
+    values["fix_description"] = record.close_notes.strip()
+    promotion = Promotion(record.number, _to_check(record, impact, found), found.unplaced)
+    report = reports.start_prefilled_draft(
+        actor, values, action=reports.PROMOTED_EVENT, note=promotion.note
     )
+    promotion.report = report
     _link(actor, record, report)
     audit.record(
         actor,

@@ -28,8 +28,10 @@ from app.services.report_data import ReportInput, apply_values, checked_values
 from app.services.search import query as search_query
 
 DRAFT_PREFIX = "draft-"
-# The first history entry of a draft pre-filled from a legacy DSMS record (promotion.py).
+# The first history entry of a draft pre-filled from a legacy DSMS record (promotion.py),
+# or from a DMC's alert volumes (alerts_draft.py).
 PROMOTED_EVENT = "promoted"
+ALERTS_EVENT = "drafted_from_alerts"
 
 
 def key_of(report: Report) -> str:
@@ -130,11 +132,26 @@ def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int)
     return report
 
 
+def start_prefilled_draft(actor: User, values: dict, *, action: str, note: str) -> Report:
+    """A draft by `actor` (not committed) from checked values pre-filled from elsewhere, its
+    first history entry (`action`: PROMOTED_EVENT or ALERTS_EVENT) saying what to check."""
+    report = Report(
+        author_id=actor.id, organisation_id=actor.organisation_id, state=ReportState.draft
+    )
+    apply_values(report, values)
+    db.session.add(report)
+    db.session.flush()
+    report.events.append(
+        ReportEvent(actor_id=actor.id, action=action, audience=EventAudience.reporter, note=note)
+    )
+    return report
+
+
 def awaits_first_save(report: Report) -> bool:
     """A draft pre-filled from a DSMS record holds stand-in values (kind, occurrence) until
     its author has saved it through the edit form, which checks everything as usual."""
-    actions = [e.action for e in report.events]
-    return PROMOTED_EVENT in actions and "edit" not in actions
+    actions = {e.action for e in report.events}
+    return bool(actions & {PROMOTED_EVENT, ALERTS_EVENT}) and "edit" not in actions
 
 
 def allocate_reference(year: int) -> str:
@@ -163,8 +180,8 @@ def submit(*, actor: User, key: str, seen_version: int) -> Report:
         raise ValidationFailed(message, field_errors={"devices": [message]})
     if awaits_first_save(report):
         raise ValidationFailed(
-            "This draft was pre-filled from a DSMS record: check it and save it in this form "
-            "before submitting (the record did not say everything a report needs)."
+            "This draft was pre-filled from a DSMS record or alert volumes: check it and save "
+            "it in this form before submitting (they did not say everything a report needs)."
         )
     workflow.apply(report, "submit", actor, audience=EventAudience.reporter)
     report.reference = allocate_reference(date.today().year)

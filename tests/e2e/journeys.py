@@ -135,3 +135,45 @@ def validator_completes_promoted_draft(page, *, kind: str, occurrence: str, fix_
     page.get_by_label("Occurrence").select_option(label=occurrence)
     page.get_by_label("Fix type").select_option(label=fix_type)
     reporter_saves_draft(page)
+
+
+# The monthly publication.
+
+
+def user_builds_edition(page, base_url: str, month_label: str) -> None:
+    """From the start page, as a SECAS user or validator."""
+    page.goto(base_url)
+    page.get_by_role("link", name="Publications", exact=True).click()
+    page.get_by_label("Edition month").select_option(label=month_label)
+    page.get_by_role("button", name="Build edition").click()
+
+
+def user_downloads_edition(page, fmt: str, month_label: str, version: int = 1):
+    """Click the edition's download link; returns Playwright's Download."""
+    link = page.get_by_role(
+        "link", name=f"Download {fmt.upper()} of the {month_label} edition, version {version}"
+    )
+    with page.expect_download() as download:
+        link.click()
+    return download.value
+
+
+# The superfluous alerts tracker.
+
+
+def reader_opens_superfluous_alerts(page, base_url: str) -> None:
+    page.goto(base_url)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
+
+
+def reader_chooses_alerts(page, *, region: str, alert_code: str, period: str = "") -> None:
+    """Choose by the words on screen, e.g. region "North", alert code "8014 Power Factor…"."""
+    if period:
+        page.get_by_label("Period", exact=True).select_option(label=period)
+    page.get_by_label("CSP region", exact=True).select_option(label=region)
+    page.get_by_label("Alert code", exact=True).select_option(label=alert_code)
+    page.get_by_role("button", name="Show alerts").click()
+
+
+def validator_starts_draft_from_alert_profile(page) -> None:
+    page.get_by_role("button", name="Start a draft report from this alert profile").click()

@@ -11,8 +11,23 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Manufacturer, Organisation, OutboxMessage, Report, ReportState, User
-from app.services import demo, demo_reports, legacy_import, outbox
+from app.models import (
+    AlertDmc,
+    Manufacturer,
+    Organisation,
+    OutboxMessage,
+    Report,
+    ReportState,
+    User,
+)
+from app.services import (
+    demo,
+    demo_reports,
+    legacy_import,
+    outbox,
+    publication,
+    publication_records,
+)
 from tests.support.html_checks import accessibility_problems
 
 ROLES = ["anonymous", "party", "manufacturer", "validator", "secas", "ssc", "admin"]
@@ -30,6 +45,8 @@ ADMIN_ONLY_POST = expect(302, 403, admin=302)
 REPORTERS = expect(302, 403, party=200, manufacturer=200, validator=200)
 VALIDATOR_ONLY = expect(302, 403, validator=200)
 MANUFACTURER_ONLY = expect(302, 403, manufacturer=200)
+# Monthly editions: SECAS and validators (docs/decisions.md).
+PUBLICATION_ROLES = expect(302, 403, secas=200, validator=200)
 
 # endpoint -> (method, path template, expected status per role)
 ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
@@ -97,6 +114,28 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
     "notifications.mark_read": ("POST", "/notifications/999999/read", expect(302, 404)),
     # The matrix posts no delivery choice, so the form comes back with its error.
     "notifications.delivery": ("POST", "/notifications/delivery", expect(302, 422)),
+    # superfluous alerts tracker: measured volumes for every signed-in role; {dmc_id} is a
+    # demo DMC. A validator's POST makes a draft report and goes to its edit page.
+    "alerts.index": ("GET", "/alerts/", SIGNED_IN),
+    "alerts.dmc": ("GET", "/alerts/dmc/{dmc_id}", SIGNED_IN),
+    "alerts.export": ("GET", "/alerts/top.csv", SIGNED_IN),
+    "alerts.dmc_export": ("GET", "/alerts/dmc/{dmc_id}/trend.csv", SIGNED_IN),
+    "alerts.upload": ("GET", "/alerts/import", VALIDATOR_ONLY),
+    "alerts.draft": ("POST", "/alerts/dmc/{dmc_id}/draft", expect(302, 403, validator=302)),
+    # monthly publication: {edition_month} has a ready version 1, built in the fixture. The
+    # matrix posts no month, so the build form comes back with its error.
+    "publication.index": ("GET", "/publications/", PUBLICATION_ROLES),
+    "publication.build": (
+        "POST",
+        "/publications/build",
+        expect(302, 403, secas=422, validator=422),
+    ),
+    "publication.download": ("GET", "/publications/{edition_month}.pdf", PUBLICATION_ROLES),
+    "publication.download_version": (
+        "GET",
+        "/publications/{edition_month}/v1.csv",
+        PUBLICATION_ROLES,
+    ),
 }
 # The same admin pages with an id that does not exist: 404 for admins, 403 for the rest.
 MISSING_OBJECTS = {
@@ -106,8 +145,23 @@ MISSING_OBJECTS = {
     "/admin/outbox/999999/retry": expect(302, 403, admin=404),
     "/legacy/INC9999999": expect(302, 404),
     "/legacy/INC9999999/promote": expect(302, 403, validator=404),
+    "/alerts/dmc/999999": expect(302, 404),
+    "/alerts/dmc/999999/trend.csv": expect(302, 404),
+    "/alerts/dmc/999999/draft": expect(302, 403, validator=404),
+    "/alerts/nothing.csv": expect(404, 404),  # no such route: 404 before sign-in
+    "/publications/1999-01.pdf": expect(302, 403, secas=404, validator=404),
+    "/publications/2026-13.csv": expect(302, 403, secas=404, validator=404),
+    "/publications/1999-01/v1.pdf": expect(302, 403, secas=404, validator=404),
 }
-POSTED = ("/retry", "/promote")
+POSTED = ("/retry", "/promote", "/draft")
+NOT_HTML = {
+    "static",
+    "main.healthz",
+    "publication.download",
+    "publication.download_version",
+    "alerts.export",
+    "alerts.dmc_export",
+}
 
 
 def test_every_endpoint_has_an_entry(app):
@@ -124,6 +178,8 @@ def seeded(app):
         sample = Path(__file__).resolve().parents[1] / "data" / "legacy_sample.csv"
         legacy_import.import_stream(io.BytesIO(sample.read_bytes()), actor=None)
         outbox.drain()
+        last_month = publication_records.Month.current().previous()
+        edition = publication.build_now(month=last_month.key)
         outbox.enqueue_email(to="x@example.test", subject="s", body="b")
         db.session.commit()
         return {
@@ -140,6 +196,8 @@ def seeded(app):
                     Report.title == demo_reports.DEMO_REPORTS[0][2]["title"]
                 )
             ),
+            "edition_month": edition.month,
+            "dmc_id": db.session.scalar(sa.select(AlertDmc.id).where(AlertDmc.model == "AM-E470")),
             "draft_key": f"draft-{db.session.scalar(sa.select(Report.id).where(Report.state == ReportState.draft))}",
         }
 
@@ -183,7 +241,7 @@ def test_every_page_a_role_can_open_is_accessible(app, seeded, role):
     sign_in_as(client, role)
     checked = 0
     for endpoint, (method, template, expected) in ROUTES.items():
-        if method != "GET" or expected[role] != 200 or endpoint in {"static", "main.healthz"}:
+        if method != "GET" or expected[role] != 200 or endpoint in NOT_HTML:
             continue
         response = client.get(template.format(**seeded))
         problems = accessibility_problems(

@@ -1,0 +1,261 @@
+"""An edition's files read back: the PDF with a PDF text extractor, the CSV with the csv
+module; immutability of issued editions and `flask publication verify`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from app.extensions import db
+from app.models import Edition, EditionFile, EditionStatus
+from app.models.publications import IssuedEditionIsImmutable
+from app.services import csv_output, publication, publication_render
+from app.services.errors import ValidationFailed
+from tests.support.publications import published_on, withdrawn_on
+from tests.support.reports import build_cast
+
+TRICKY_TITLE = 'Meter, "HAN" drop; naïve café ≥ 5 µs — Zählerstand'
+TRICKY_DESCRIPTION = 'First line, with commas, "quotes"\nsecond line: Ünïcödé ✓\n\n=1+1 is text'
+FORMULA_TITLE = "-1 kWh shown after reboot"
+FORMULA_DESCRIPTION = "@SUM(A1:A9)\nthen the meter rejoins"
+FORMULA_FIX = '=HYPERLINK("http://example.invalid","click")'
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def january(app):
+    """In January 2025: two published records with awkward text and a withdrawal; a
+    security-sensitive record; and a record published in February (not January's)."""
+    with app.app_context():
+        cast = build_cast()
+        tricky = published_on(
+            cast,
+            datetime(2025, 1, 10, 9),
+            title=TRICKY_TITLE,
+            description=TRICKY_DESCRIPTION,
+            fix_type="configuration_change",
+            fix_description=FORMULA_FIX,
+        )
+        formula = published_on(
+            cast, datetime(2025, 1, 11, 9), title=FORMULA_TITLE, description=FORMULA_DESCRIPTION
+        )
+        gone = published_on(cast, datetime(2025, 1, 12, 9), title="Withdrawn one")
+        withdrawn_on(cast, gone, datetime(2025, 1, 20, 9), reason="Duplicate, see the other.")
+        sensitive = published_on(
+            cast, datetime(2025, 1, 13, 9), title="Sensitive one", security_sensitive=True
+        )
+        later = published_on(cast, datetime(2025, 2, 3, 9), title="February one")
+        return {
+            "selected": [tricky.reference, formula.reference, gone.reference],
+            "not_selected": [sensitive.reference, later.reference],
+            "tricky": tricky.reference,
+            "formula": formula.reference,
+            "gone": gone.reference,
+        }
+
+
+def stored(app, edition: Edition, fmt: str) -> Path:
+    return Path(app.config["PUBLICATIONS_DIR"]) / edition.file(fmt).path
+
+
+def build(app, month: str = "2025-01", **kw) -> Edition:
+    with app.app_context():
+        edition = publication.build_now(month=month, **kw)
+        assert edition.status == EditionStatus.ready, edition.error
+        edition.files  # noqa: B018 - load them before the session closes
+        return edition
+
+
+def test_the_pdf_holds_the_selected_records_and_nothing_else(app, january):
+    edition = build(app)
+    reader = PdfReader(stored(app, edition, "pdf"))
+    pages = [page.extract_text() for page in reader.pages]
+    text = "\n".join(pages)
+    for reference in january["selected"]:
+        assert reference in text
+    for reference in january["not_selected"]:
+        assert reference not in text
+    assert "Sensitive one" not in text and "February one" not in text
+    assert "naïve café ≥ 5 µs" in text and "Ünïcödé ✓" in text
+    assert "Duplicate, see the other." in text  # the withdrawal notice
+    assert edition.record_count == 3 and edition.page_count == len(pages)
+
+
+def test_every_page_has_the_disclaimer_and_page_x_of_y(app, january):
+    edition = build(app)
+    reader = PdfReader(stored(app, edition, "pdf"))
+    disclaimer = normalised(app.config["DISCLAIMER"])
+    total = len(reader.pages)
+    assert total >= 2  # the cover, then the summary and records
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert disclaimer in normalised(text), f"page {number}"
+        assert re.findall(r"Page (\d+) of (\d+)", text) == [(str(number), str(total))]
+
+
+def test_bookmarks_are_the_records_and_metadata_is_set(app, january):
+    edition = build(app)
+    reader = PdfReader(stored(app, edition, "pdf"))
+    titles = [item.title for item in reader.outline]
+    assert [t.split(":")[0] for t in titles] == sorted(january["selected"])
+    assert f"{january['tricky']}: {TRICKY_TITLE}" in titles
+    assert f"{january['gone']}: withdrawn" in titles
+    meta = reader.metadata
+    assert meta.title == "Issues & Defects Register: January 2025 edition, version 1"
+    assert meta.author == publication_render.AUTHOR
+    assert meta.creation_date.date() == edition.built_at.date()
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+def test_the_csv_round_trips_awkward_text_and_neutralises_formulas(app, january):
+    edition = build(app)
+    data = stored(app, edition, "csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    header = [heading for heading, _ in publication_render.CSV_COLUMNS]
+    assert rows[0] == header
+    by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert sorted(by_reference) == sorted(january["selected"])
+    tricky = by_reference[january["tricky"]]
+    assert tricky["Title"] == TRICKY_TITLE
+    assert tricky["Description"] == TRICKY_DESCRIPTION
+    assert tricky["Fix description"] == "'" + FORMULA_FIX
+    assert tricky["Change in month"] == "Published"
+    assert tricky["Device types"] == "ESME, CHF"
+    assert tricky["Fix type"] == "Configuration change"
+    formula = by_reference[january["formula"]]
+    assert formula["Title"] == "'" + FORMULA_TITLE
+    assert formula["Description"] == "'" + FORMULA_DESCRIPTION
+    gone = by_reference[january["gone"]]
+    assert gone["Withdrawn on"] == "2025-01-20" and gone["Title"] == ""
+    # Summary columns are the PDF summary table's, in the same order.
+    summary = [heading for heading, _ in publication_render.SUMMARY_COLUMNS]
+    assert header[: len(summary)] == summary
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=1", "a=1"),
+        ("", ""),
+    ],
+)
+def test_formula_neutralising(value, expected):
+    assert csv_output.neutralised(value) == expected
+
+
+def test_an_empty_month_makes_an_edition_that_says_so(app):
+    edition = build(app, "2024-06")
+    reader = PdfReader(stored(app, edition, "pdf"))
+    text = normalised("\n".join(p.extract_text() for p in reader.pages))
+    assert "No record of the register was published, revised or withdrawn in June 2024" in text
+    assert edition.record_count == 0 and reader.outline == []
+    rows = stored(app, edition, "csv").read_bytes().decode("utf-8-sig").splitlines()
+    assert len(rows) == 1  # the header alone
+
+
+def test_rendering_fetches_nothing_but_files_under_static(app):
+    with app.app_context():
+        root = publication_render.static_root()
+        font = root / "fonts" / "DejaVuSansCondensed.ttf"
+        assert publication_render.local_path(font.as_uri(), root) == font
+        for url in (
+            "http://example.invalid/logo.png",
+            "https://example.invalid/font.ttf",
+            "file:///etc/passwd",
+            (root / ".." / "config.py").resolve().as_uri(),
+            "file://remote-host" + str(font),
+            "data:text/plain,hello",
+        ):
+            assert publication_render.local_path(url, root) is None, url
+            with pytest.raises(ValueError, match="refused"):
+                publication_render.static_fetcher().fetch(url)
+        assert (
+            publication_render.static_fetcher().fetch(font.as_uri()).read()[:4]
+            == font.read_bytes()[:4]
+        )
+
+
+def test_a_second_build_makes_version_2_and_leaves_version_1_alone(app, january):
+    first = build(app)
+    before = {fmt: stored(app, first, fmt).read_bytes() for fmt in ("pdf", "csv")}
+    hashes = {f.format: f.sha256 for f in first.files}
+    with app.app_context():
+        with pytest.raises(ValidationFailed, match="has been issued"):
+            publication.build_now(month="2025-01")
+        with pytest.raises(ValidationFailed, match="reason"):
+            publication.build_now(month="2025-01", new_version=True, reason="  ")
+    second = build(app, new_version=True, reason="A record's fix was corrected.")
+    assert (second.version, second.reason) == (2, "A record's fix was corrected.")
+    for fmt in ("pdf", "csv"):
+        assert stored(app, first, fmt).read_bytes() == before[fmt]
+        assert stored(app, second, fmt) != stored(app, first, fmt)
+    with app.app_context():
+        kept = db.session.get(Edition, first.id)
+        assert {f.format: f.sha256 for f in kept.files} == hashes
+        assert kept.status == EditionStatus.ready
+        cover = PdfReader(stored(app, second, "pdf")).pages[0].extract_text()
+        assert "A record's fix was corrected." in cover
+
+
+def test_issued_editions_cannot_be_changed_by_the_orm_or_by_sql(app, january):
+    edition = build(app)
+    with app.app_context():
+        kept = db.session.get(Edition, edition.id)
+        kept.reason = "rewritten"
+        with pytest.raises(IssuedEditionIsImmutable):
+            db.session.flush()
+        db.session.rollback()
+        for statement in (
+            sa.update(Edition).where(Edition.id == edition.id).values(reason="rewritten"),
+            sa.update(EditionFile).where(EditionFile.edition_id == edition.id).values(sha256="0"),
+            sa.delete(EditionFile).where(EditionFile.edition_id == edition.id),
+            sa.delete(Edition).where(Edition.id == edition.id),
+        ):
+            with pytest.raises(sa.exc.DBAPIError):
+                db.session.execute(statement)
+            db.session.rollback()
+
+
+def test_verify_detects_altered_and_missing_files(app, runner, january):
+    edition = build(app)
+    result = runner.invoke(args=["publication", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "2 file(s) checked, 0 problem(s)" in result.output
+    pdf = stored(app, edition, "pdf")
+    pdf.chmod(0o644)
+    with pdf.open("ab") as handle:
+        handle.write(b"%tampered")
+    stored(app, edition, "csv").unlink()
+    result = runner.invoke(args=["publication", "verify"])
+    assert result.exit_code == 1
+    assert "2025-01 v1 pdf: SHA-256" in result.output
+    assert "2025-01 v1 csv: missing" in result.output
+
+
+def test_the_lean_user_agent_stylesheet_drops_only_universal_pseudo_elements():
+    import weasyprint
+    from weasyprint.html import UA
+
+    # The hook the edition overrides: if a WeasyPrint upgrade removes it, memory doubles.
+    assert "_ua_stylesheets" in vars(weasyprint.HTML)
+    lean = publication_render._without_universal_pseudo_elements(UA)
+    for rule in ("::marker", "::footnote-call", "::note-call"):
+        assert rule in UA and rule not in lean
+    assert "q::before" in lean and len(lean) > 0.95 * len(UA)

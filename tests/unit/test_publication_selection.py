@@ -1,0 +1,148 @@
+"""Which records an edition holds (DESIGN §6), month by month, and as what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from app.services.publication_records import Month, select_records
+from tests.support.publications import published_on, revised_on, withdrawn_on
+from tests.support.reports import build_cast, walk_to
+
+FIX = {
+    "fix_type": "firmware_update",
+    "fix_firmware": "3.3.0",
+    "fix_description": "Update the ESME to 3.3.0.",
+}
+JAN, FEB, MAR, APR = (Month(2025, m) for m in (1, 2, 3, 4))
+
+
+def on(month: Month, day: int, hour: int = 10) -> datetime:
+    return datetime(month.year, month.month, day, hour)
+
+
+@pytest.fixture
+def history(app):
+    """A: published in January with a fix, revised in March with a new fix.
+    B: published in January, revised in February without touching the fix.
+    C: published in January, withdrawn in February.
+    D: security-sensitive, published in January.
+    E: published in January as security-sensitive, revised in February to not be.
+    F: approved, never published.
+    G: published at 00:30 UK time on 1 April (still 31 March in UTC)."""
+    with app.app_context():
+        cast = build_cast()
+        a_fields = {"title": "A: HAN drop", **FIX}
+        a = published_on(cast, on(JAN, 10), **a_fields)
+        revised_on(cast, a, on(MAR, 3), a_fields, fix_firmware="3.3.1")
+        b_fields = {"title": "B: clock drift"}
+        b = published_on(cast, on(JAN, 12), **b_fields)
+        revised_on(cast, b, on(FEB, 2), b_fields, title="B: clock drift of minutes")
+        c = published_on(cast, on(JAN, 14), title="C: reverse energy")
+        withdrawn_on(cast, c, on(FEB, 20), reason="Cause was the head-end.")
+        d = published_on(cast, on(JAN, 16), title="D: sensitive", security_sensitive=True)
+        e_fields = {"title": "E: was sensitive", "security_sensitive": True}
+        e = published_on(cast, on(JAN, 18), **e_fields)
+        revised_on(cast, e, on(FEB, 5), e_fields, security_sensitive=False)
+        f = walk_to(cast, "approved", title="F: approved only")
+        g = published_on(cast, datetime(2025, 3, 31, 23, 30), title="G: first of April")
+        return {
+            name: report.reference
+            for name, report in zip("ABCDEFG", (a, b, c, d, e, f, g), strict=True)
+        }
+
+
+def by_reference(month: Month) -> dict:
+    return {r.reference: r for r in select_records(month)}
+
+
+def test_each_month_holds_what_happened_in_it(app, history):
+    with app.app_context():
+        selected = {m: set(by_reference(m)) for m in (Month(2024, 12), JAN, FEB, MAR, APR)}
+    ref = history
+    assert selected[Month(2024, 12)] == set()
+    assert selected[JAN] == {ref["A"], ref["B"], ref["C"]}
+    assert selected[FEB] == {ref["B"], ref["C"], ref["E"]}
+    assert selected[MAR] == {ref["A"]}
+    # Published at 00:30 on 1 April, UK time (BST), though still March in UTC.
+    assert selected[APR] == {ref["G"]}
+
+
+def test_security_sensitive_and_unpublished_records_are_never_selected(app, history):
+    with app.app_context():
+        everything = {r for m in (JAN, FEB, MAR, APR) for r in by_reference(m)}
+    assert history["D"] not in everything
+    assert history["F"] not in everything
+    # E was sensitive when published in January: it enters only with the revision that
+    # made it public.
+    with app.app_context():
+        assert history["E"] not in by_reference(JAN)
+        assert by_reference(FEB)[history["E"]].change == "Revised"
+
+
+def test_a_record_revised_later_shows_each_month_its_content_then(app, history):
+    with app.app_context():
+        january = by_reference(JAN)[history["A"]]
+        march = by_reference(MAR)[history["A"]]
+    assert (january.change, january.revision, january.fix_firmware) == ("Published", 1, "3.3.0")
+    assert january.fix_changed  # the fix was added with the publication
+    assert (march.change, march.revision, march.fix_firmware) == ("Revised", 2, "3.3.1")
+    assert march.fix_changed and march.revised_on.month == 3
+    assert "fix_firmware" in march.revision_note
+
+
+def test_a_revision_that_leaves_the_fix_alone_is_not_a_fix_change(app, history):
+    with app.app_context():
+        february = by_reference(FEB)[history["B"]]
+        january = by_reference(JAN)[history["B"]]
+    assert february.change == "Revised" and not february.fix_changed
+    assert february.title == "B: clock drift of minutes"
+    assert january.title == "B: clock drift" and not january.fix_changed
+
+
+def test_a_withdrawn_record_is_only_a_notice_in_every_edition(app, history):
+    with app.app_context():
+        february = by_reference(FEB)[history["C"]]
+        january = by_reference(JAN)[history["C"]]
+    assert february.change == "Withdrawn" and february.withdrawn
+    assert february.withdrawal_reason == "Cause was the head-end."
+    assert str(february.withdrawn_on) == "2025-02-20"
+    # Built after the withdrawal, January's edition no longer carries the content.
+    assert january.change == "Published" and january.withdrawn
+    assert january.title == "" and january.description == "" and january.devices == []
+
+
+def test_record_content_comes_from_the_published_snapshot(app, history):
+    with app.app_context():
+        record = by_reference(JAN)[history["A"]]
+    assert record.kind == "Defect"
+    assert record.device_types == ["ESME", "CHF"]
+    assert record.manufacturers == ["Aldermoor Metering Ltd", "Brackenfield Devices"]
+    assert record.regions == ["North", "Central"]
+    assert record.alert_codes == ["8F35", "N24"]
+    assert record.fix_type == "Firmware update"
+    assert record.revision_note == "First publication."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026-03", Month(2026, 3)), ("2026-12", Month(2026, 12)), (" 2025-01 ", Month(2025, 1))],
+)
+def test_months_parse(text, expected):
+    assert Month.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-3", "26-03", "", "2026-03-01", "march"])
+def test_bad_months_are_refused(text):
+    from app.services.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        Month.parse(text)
+
+
+def test_uk_month_bounds_follow_summer_time():
+    assert Month(2025, 4).starts == datetime(2025, 3, 31, 23, 0)  # BST
+    assert Month(2025, 1).starts == datetime(2025, 1, 1, 0, 0)  # GMT
+    assert Month(2025, 12).ends == datetime(2026, 1, 1, 0, 0)
+    assert Month(2025, 1).previous() == Month(2024, 12)
