@@ -8,8 +8,10 @@ fetcher it gets serves files under app/static/ (the stylesheet's fonts) and refu
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -143,6 +145,22 @@ def _lean_html_class():
     return LeanHTML
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """WeasyPrint allocates millions of short-lived objects while it lays out and paints;
+    each allocation burst wakes the cyclic collector, which then walks every object the
+    process holds (the app, SQLAlchemy, the search index). Paused for the render, the
+    500-record edition took about a fifth less time for 10 MB more memory (decisions.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
+
+
 def edition_html(**context) -> str:
     template = current_app.jinja_env.get_template("pdf/edition.html")
     return template.render(summary_columns=SUMMARY_COLUMNS, author=AUTHOR, **context)
@@ -172,7 +190,8 @@ def render_pdf(
         reason=reason,
         disclaimer=disclaimer,
     )
-    document = _lean_html_class()(
-        string=html, base_url=static_root().as_uri() + "/", url_fetcher=static_fetcher()
-    ).render(font_config=FontConfiguration())
-    return document.write_pdf(), len(document.pages)
+    with _cyclic_gc_paused():
+        document = _lean_html_class()(
+            string=html, base_url=static_root().as_uri() + "/", url_fetcher=static_fetcher()
+        ).render(font_config=FontConfiguration())
+        return document.write_pdf(), len(document.pages)
