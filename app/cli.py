@@ -229,13 +229,25 @@ def search_verify_command():
     is_flag=True,
     help="Issue a new version of a month whose edition was already issued.",
 )
-@click.option("--reason", default="", help="Why the new version is made (recorded with it).")
-def publication_build_command(month: str, force_new_version: bool, reason: str):
+@click.option("--reason", default="", help="Why this version is made (recorded with it).")
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Build the current month before it is over (the page offers only finished months).",
+)
+def publication_build_command(
+    month: str, force_new_version: bool, reason: str, allow_incomplete: bool
+):
     """Build the edition of MONTH (YYYY-MM) now, in this process, and store it."""
     if force_new_version and not reason.strip():
         reason = click.prompt("Why is a new version needed? (recorded with it)")
     try:
-        edition = publication.build_now(month=month, new_version=force_new_version, reason=reason)
+        edition = publication.build_now(
+            month=month,
+            new_version=force_new_version,
+            reason=reason,
+            allow_incomplete=allow_incomplete,
+        )
     except DomainError as exc:
         _fail(f"Not built: {exc.message}")
     if edition.status != EditionStatus.ready:
@@ -250,11 +262,17 @@ def publication_build_command(month: str, force_new_version: bool, reason: str):
 
 @publication_cli.command("verify")
 def publication_verify_command():
-    """Recompute the SHA-256 of every issued edition file; exit 1 if one is missing or altered."""
+    """Recompute the SHA-256 of every issued edition file; exit 1 if one is missing or altered.
+    Files that no edition records are listed as warnings: they are never served."""
     result = publication_store.verify()
     for problem in result.problems:
         click.echo(problem, err=True)
-    click.echo(f"{result.checked} file(s) checked, {len(result.problems)} problem(s).")
+    for path in result.unreferenced:
+        click.echo(f"warning: {path} is recorded by no edition (never served)", err=True)
+    click.echo(
+        f"{result.checked} file(s) checked, {len(result.problems)} problem(s), "
+        f"{len(result.unreferenced)} unreferenced file(s)."
+    )
     if result.problems:
         _fail("Issued editions are missing or altered: restore them from the backup.")
 

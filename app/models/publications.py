@@ -17,6 +17,11 @@ from app.extensions import db
 from app.models.base import LabelledEnum, enum_column, utcnow
 
 
+def month_label(year: int, month: int) -> str:
+    """ "March 2026": how every page, file and message names a month (Month.label too)."""
+    return date(year, month, 1).strftime("%B %Y")
+
+
 class EditionStatus(LabelledEnum):
     queued = ("queued", "Queued")
     building = ("building", "Building")
@@ -57,7 +62,7 @@ class Edition(db.Model):
 
     @property
     def month_label(self) -> str:
-        return date(int(self.month[:4]), int(self.month[5:7]), 1).strftime("%B %Y")
+        return month_label(int(self.month[:4]), int(self.month[5:7]))
 
     def file(self, fmt: str) -> EditionFile | None:
         return next((f for f in self.files if f.format == fmt), None)

@@ -4,14 +4,15 @@
 that caused it is committed. `drain` applies due rows one by one (kinds registered with
 `batch_handler`, a batch at a time); a failure is retried with exponential back-off and,
 after OUTBOX_MAX_ATTEMPTS, left as `failed` for an admin to see
-and retry. Nothing is deleted.
+and retry. A handler that must wait for something else raises `RetryLater`. Nothing is
+deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -53,6 +54,16 @@ def batch_handler(kind: str, *, size: int = 50) -> Callable[[BatchHandler], Batc
         return fn
 
     return register
+
+
+class RetryLater(Exception):
+    """Raised by a handler that cannot do its work yet through no fault of its own (another
+    worker holds it): the drain tries the message again at `at` without counting an
+    attempt, so waiting never uses up OUTBOX_MAX_ATTEMPTS."""
+
+    def __init__(self, message: str, *, at: datetime):
+        super().__init__(message)
+        self.at = at
 
 
 def enqueue(kind: str, payload: dict) -> OutboxMessage:
@@ -140,7 +151,10 @@ def _apply(messages: list[OutboxMessage], result: DrainResult) -> None:
             for message in messages:
                 _apply([message], result)
             return
-        _record_failure(messages[0], f"{type(exc).__name__}: {exc}"[:2000], result)
+        if isinstance(exc, RetryLater):
+            _postpone(messages[0], exc, result)
+        else:
+            _record_failure(messages[0], f"{type(exc).__name__}: {exc}"[:2000], result)
     else:
         for message in messages:
             message.attempts += 1
@@ -160,6 +174,12 @@ def _record_failure(message: OutboxMessage, error: str, result: DrainResult) -> 
     else:
         message.next_attempt_at = utcnow() + backoff(message.attempts)
         result.retrying += 1
+
+
+def _postpone(message: OutboxMessage, wait: RetryLater, result: DrainResult) -> None:
+    message.last_error = f"Waiting: {wait}"[:2000]
+    message.next_attempt_at = max(wait.at, utcnow())
+    result.retrying += 1
 
 
 def waiting(actor: User, *, page: int, per_page: int = 50):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import CspRegion, FixType, Report, ReportKind, ReportRevision, ReportState
 from app.models.base import utcnow
+from app.models.publications import month_label
 from app.services import policy
 from app.services.errors import ValidationFailed
 
@@ -64,7 +65,7 @@ class Month:
 
     @property
     def label(self) -> str:
-        return date(self.year, self.month, 1).strftime("%B %Y")
+        return month_label(self.year, self.month)
 
     @property
     def starts(self) -> datetime:
@@ -84,9 +85,10 @@ def uk_date(moment: datetime | None) -> date | None:
     return moment.replace(tzinfo=UTC).astimezone(UK).date() if moment else None
 
 
-def recent_months(count: int = 24) -> list[Month]:
-    """The months a build may be asked for on the page, newest first."""
-    months = [Month.current()]
+def finished_months(count: int = 24) -> list[Month]:
+    """The months a build may be asked for on the page, the month just completed first: a
+    month's edition is built once the month is over."""
+    months = [Month.current().previous()]
     while len(months) < count:
         months.append(months[-1].previous())
     return months

@@ -21,7 +21,7 @@ from flask import current_app
 from app.services.csv_output import csv_bytes
 
 if TYPE_CHECKING:
-    from app.services.publication import EditionRecord
+    from app.services.publication_records import EditionRecord
 
 AUTHOR = "Issues & Defects Register (SEC modification MP137)"
 
@@ -132,15 +132,23 @@ def _lean_html_class():
     """WeasyPrint's HTML with a leaner user-agent stylesheet. Its rules on bare
     pseudo-elements (::marker, ::footnote-*, ::note-*) give every element six extra computed
     styles: 150 MB of the 500-record edition. The edition has no lists, footnotes or notes.
-    (`_ua_stylesheets` is WeasyPrint's own hook; the version is pinned and a test checks it.)"""
+    (`_ua_stylesheets` and `_ua_counter_style` are WeasyPrint's own hooks; the version is
+    pinned and a test checks them.) The sheet's @counter-style rules go into a dictionary of
+    its own: WeasyPrint's shared one already holds them, and it refuses (with a warning) to
+    define `disc` and `decimal` twice."""
     from weasyprint import CSS, HTML
-    from weasyprint.html import UA, UA_COUNTER_STYLE
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.html import UA
 
-    sheet = CSS(string=_without_universal_pseudo_elements(UA), counter_style=UA_COUNTER_STYLE)
+    counter_style = CounterStyle()
+    sheet = CSS(string=_without_universal_pseudo_elements(UA), counter_style=counter_style)
 
     class LeanHTML(HTML):
         def _ua_stylesheets(self, forms=False):
             return [sheet]
+
+        def _ua_counter_style(self):
+            return [counter_style.copy()]
 
     return LeanHTML
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,15 +24,36 @@ def publications_dir() -> Path:
     return Path(current_app.config["PUBLICATIONS_DIR"])
 
 
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_once(relative: str, data: bytes) -> Path:
-    """Create the file, refusing to overwrite anything, read-only once written."""
+    """Create the file, read-only, never overwriting anything, and whole or not at all: the
+    bytes go to a temporary name in the same folder and reach disk first; a hard link then
+    gives them the final name (refused if it exists, unlike a rename), and the folder is
+    synced so the name survives a crash."""
     path = publications_dir() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    folder = path.parent
+    created = not folder.is_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), 0o444)
+            os.fsync(handle.fileno())
+        os.link(temporary, path)  # FileExistsError if the name is taken
+    finally:
+        os.unlink(temporary)
+    _fsync_folder(folder)
+    if created:
+        _fsync_folder(folder.parent)
     return path
 
 
@@ -70,6 +92,8 @@ def read_verified(stored: EditionFile) -> bytes:
 class VerifyResult:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Files under PUBLICATIONS_DIR that no edition records: never served, so only a warning.
+    unreferenced: list[str] = field(default_factory=list)
 
 
 def _sha256_of(path: Path) -> str:
@@ -78,7 +102,9 @@ def _sha256_of(path: Path) -> str:
 
 
 def verify() -> VerifyResult:
-    """Recompute the SHA-256 of every issued file and compare it with the recorded one."""
+    """Recompute the SHA-256 of every issued file and compare it with the recorded one; list
+    the files no edition records (left by a build that died, or restored without its
+    database rows)."""
     result = VerifyResult()
     stmt = (
         sa.select(EditionFile)
@@ -86,8 +112,10 @@ def verify() -> VerifyResult:
         .options(selectinload(EditionFile.edition))
         .order_by(Edition.month, Edition.version, EditionFile.format)
     )
+    recorded = set()
     for stored in db.session.scalars(stmt):
         result.checked += 1
+        recorded.add(stored.path)
         name = f"{stored.edition.label} {stored.format}"
         path = publications_dir() / stored.path
         if not path.is_file():
@@ -96,4 +124,7 @@ def verify() -> VerifyResult:
             result.problems.append(
                 f"{name}: SHA-256 {actual} differs from the recorded {stored.sha256}"
             )
+    root = publications_dir()
+    on_disk = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    result.unreferenced = sorted(path for path in on_disk if path not in recorded)
     return result

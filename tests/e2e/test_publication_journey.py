@@ -22,6 +22,10 @@ def test_secas_builds_last_months_edition_and_downloads_the_pdf(page, live_serve
     base = live_server.url
     month = Month.current().previous()
     user_signs_in(page, base, DEMO_LOGINS["secas"])
+    page.goto(f"{base}/publications/")
+    # Only months that are over are offered, the month just completed first.
+    offered = page.get_by_label("Edition month").locator("option").all_inner_texts()
+    assert offered[0] == month.label and Month.current().label not in offered
     user_builds_edition(page, base, month.label)
     assert heading(page) == "Monthly publication"
     assert "is queued" in page.get_by_role("status").inner_text()

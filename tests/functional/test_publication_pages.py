@@ -4,21 +4,29 @@ failures shown with their reason, and the CLI."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, Edition, EditionStatus, Notification, OutboxMessage
+from app.models import (
+    AuditEvent,
+    Edition,
+    EditionStatus,
+    Notification,
+    OutboxMessage,
+    OutboxStatus,
+)
 from app.models.base import utcnow
 from app.services import outbox
-from app.services.publication import BUILD_JOB, STALE_BUILD
+from app.services.publication import BUILD_JOB, STALE_BUILD, STALE_QUEUE
 from app.services.publication_records import Month
 from tests.conftest import TEST_PASSWORD
 from tests.support.html_checks import accessibility_problems
-from tests.support.publications import published_on
+from tests.support.publications import just_before, published_on, set_edition_elsewhere
 from tests.support.reports import build_cast
 
 MONTH = Month.current().previous()
@@ -184,14 +192,19 @@ def test_a_new_version_needs_a_reason_and_the_plain_link_serves_the_latest(app, 
         )
     html = client.get("/publications/").get_data(as_text=True)
     assert f'href="/publications/{MONTH.key}/v1.pdf"' in html
-    assert "Why a new version: Fix corrected" in html
+    assert "Why this version: Fix corrected" in html
 
 
-def test_a_month_not_offered_is_refused(app, cast):
+def test_only_finished_months_are_offered_the_month_just_completed_first(app, cast):
     client = client_for(app, cast, "secas")
-    future = Month.current().next()
-    response = client.post("/publications/build", data={"month": future.key})
-    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+    html = client.get("/publications/").get_data(as_text=True)
+    offered = re.findall(r'<option (?:selected )?value="(\d{4}-\d{2})"', html)
+    assert offered[0] == MONTH.key and f'<option selected value="{MONTH.key}"' in html
+    assert Month.current().key not in offered
+    for month in (Month.current(), Month.current().next()):
+        response = client.post("/publications/build", data={"month": month.key})
+        assert response.status_code == 422
+        assert "Not a valid choice" in response.get_data(as_text=True)
     assert editions(app) == []
 
 
@@ -270,22 +283,198 @@ def test_the_navigation_offers_publications_to_secas_and_validators(app, cast):
         assert ('href="/publications/"' in html) == (viewer in ("secas", "validator")), viewer
 
 
-def test_a_second_drain_leaves_an_edition_being_built_to_the_first(app, cast):
-    build_via_page(client_for(app, cast, "secas"))
-    [edition] = editions(app)
-    job = sa.select(OutboxMessage).where(OutboxMessage.kind == BUILD_JOB)
+def build_job(app) -> OutboxMessage:
     with app.app_context():
-        # Another drain has just started building it (SQLite has no SKIP LOCKED).
-        building = sa.update(Edition).where(Edition.id == edition.id)
-        db.session.execute(building.values(status=EditionStatus.building, started_at=utcnow()))
+        stmt = sa.select(OutboxMessage).where(OutboxMessage.kind == BUILD_JOB)
+        return db.session.scalars(stmt.order_by(OutboxMessage.id.desc())).first()
+
+
+def set_edition(app, **values) -> None:
+    with app.app_context():
+        db.session.execute(sa.update(Edition).values(**values))
         db.session.commit()
-        assert outbox.drain().retrying == 1
-        assert "being built by another drain" in db.session.scalar(job).last_error
-        assert list(Path(app.config["PUBLICATIONS_DIR"]).glob("**/*.pdf")) == []
-        # That drain died: once the build is stale, the retried message takes it over.
-        db.session.execute(building.values(started_at=utcnow() - STALE_BUILD))
+
+
+def make_jobs_due(app) -> None:
+    with app.app_context():
         db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
         db.session.commit()
-        assert outbox.drain().done >= 1
+
+
+def status_cell(client) -> str:
+    """The words of the Status cell of the month's newest edition."""
+    html = client.get("/publications/").get_data(as_text=True)
+    row = re.search(r"<td>" + MONTH.label + r"</td>.*?</tr>", html, re.S).group(0)
+    status = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2]
+    return " ".join(re.sub(r"<[^>]+>", " ", status).split())
+
+
+def test_a_build_under_way_elsewhere_is_waited_for_without_using_up_attempts(app, cast):
+    """Another drain is building the edition (SQLite has no SKIP LOCKED, or a drain died):
+    the message waits until that build would be stale, however few attempts are allowed."""
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    client = client_for(app, cast, "secas")
+    build_via_page(client)
+    started = utcnow().replace(microsecond=0)
+    set_edition(app, status=EditionStatus.building, started_at=started)
+    for _ in range(3):
+        make_jobs_due(app)
+        assert drain(app).retrying == 1
+        job = build_job(app)
+        assert (job.status, job.attempts) == (OutboxStatus.pending, 0)
+        assert job.next_attempt_at == started + STALE_BUILD
+        assert "being built by another drain" in job.last_error
+    assert list(Path(app.config["PUBLICATIONS_DIR"]).glob("**/*.pdf")) == []
+    assert status_cell(client) == (
+        f"Building Started at {started:%Y-%m-%d %H:%M} UTC; reload to see progress."
+    )
+    # That drain died: once its build is stale the page says so, and the waiting message
+    # takes the build over when it comes due.
+    stopped_at = utcnow() - STALE_BUILD - timedelta(minutes=1)
+    set_edition(app, started_at=stopped_at)
+    assert status_cell(client) == (
+        f"Stopped (since {stopped_at:%Y-%m-%d %H:%M} UTC) The build did not finish and "
+        "nothing was issued. Build the month again."
+    )
+    make_jobs_due(app)
+    assert drain(app).done >= 1
     [edition] = editions(app)
     assert edition.status == EditionStatus.ready
+    assert build_job(app).status == OutboxStatus.done
+
+
+def test_a_queued_build_whose_job_was_lost_can_be_asked_for_again(app, cast):
+    client = client_for(app, cast, "validator")
+    build_via_page(client)
+    assert "already queued" in build_via_page(client).get_data(as_text=True)
+    # Its job failed for good (or the process that would build it died), long ago.
+    asked_at = utcnow() - STALE_QUEUE - timedelta(minutes=1)
+    set_edition(app, requested_at=asked_at)
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(status=OutboxStatus.failed))
+        db.session.commit()
+    assert status_cell(client).startswith(f"Stopped (since {asked_at:%Y-%m-%d %H:%M} UTC)")
+    assert build_via_page(client).status_code == 302
+    [edition] = editions(app)
+    assert (edition.version, edition.status) == (1, EditionStatus.queued)
+    assert build_job(app).status == OutboxStatus.pending
+    assert drain(app).done >= 1
+    [edition] = editions(app)
+    assert edition.status == EditionStatus.ready
+
+
+def test_asking_again_for_a_stopped_build_that_has_just_finished_says_so(app, cast):
+    client = client_for(app, cast, "secas")
+    build_via_page(client)
+    set_edition(
+        app,
+        status=EditionStatus.building,
+        started_at=utcnow() - STALE_BUILD - timedelta(minutes=1),
+    )
+    # The build thought stopped finishes between the page's check and its re-queue.
+    finishing = set_edition_elsewhere(MONTH.key, status=EditionStatus.ready, built_at=utcnow())
+    requeue = r"UPDATE publication_edition SET .*requested_at"
+    with app.app_context(), just_before(requeue, finishing) as fired:
+        response = build_via_page(client)
+    assert fired and response.status_code == 422
+    assert "has just been finished or taken over by another build" in response.get_data(
+        as_text=True
+    )
+    [edition] = editions(app)
+    assert edition.status == EditionStatus.ready
+    assert len(audit_rows(app, "publication.build_requested")) == 1
+
+
+def test_two_people_asking_for_the_same_new_version_at_once(app, cast):
+    def someone_else_asks() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(sa.insert(Edition).values(month=MONTH.key, version=1, reason=""))
+
+    client = client_for(app, cast, "secas")
+    with (
+        app.app_context(),
+        just_before(r"INSERT INTO publication_edition", someone_else_asks) as fired,
+    ):
+        response = build_via_page(client)
+    assert fired and response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f"Someone has just asked for the {MONTH.label} edition; it is queued." in html
+    assert [(e.version, e.requested_by_id) for e in editions(app)] == [(1, None)]
+    assert audit_rows(app, "publication.build_requested") == []
+
+
+def test_a_failed_new_version_says_how_to_build_it_again(app, cast, tmp_path):
+    client = client_for(app, cast, "secas")
+    build_via_page(client)
+    drain(app)
+    kept = app.config["PUBLICATIONS_DIR"]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the publications folder should be")
+    app.config["PUBLICATIONS_DIR"] = str(blocker / "publications")
+    build_via_page(client, new_version="y", reason="Fix corrected")
+    drain(app)
+    _first, second = editions(app)
+    assert (second.version, second.status) == (2, EditionStatus.failed)
+    html = client.get("/publications/").get_data(as_text=True)
+    assert "Build the month again with “Make a new version” ticked and the reason given." in html
+    app.config["PUBLICATIONS_DIR"] = kept
+    refused = build_via_page(client)
+    assert refused.status_code == 422 and "has been issued" in refused.get_data(as_text=True)
+    assert build_via_page(client, new_version="y", reason="Fix corrected, again").status_code == 302
+    drain(app)
+    _first, second = editions(app)
+    assert (second.version, second.status, second.reason) == (
+        2,
+        EditionStatus.ready,
+        "Fix corrected, again",
+    )
+
+
+def test_head_is_refused_by_the_downloads_and_never_audited(app, cast):
+    build_via_page(client_for(app, cast, "secas"))
+    drain(app)
+    client = client_for(app, cast, "validator")
+    for path in (f"/publications/{MONTH.key}.pdf", f"/publications/{MONTH.key}/v1.csv"):
+        response = client.head(path)
+        assert response.status_code == 405 and response.headers["Allow"] == "GET"
+        assert response.data == b""
+    assert audit_rows(app, "publication.downloaded") == []
+    assert client.get(f"/publications/{MONTH.key}.pdf").status_code == 200
+    assert len(audit_rows(app, "publication.downloaded")) == 1
+
+
+def test_cli_builds_the_current_month_only_when_allowed(app, cast, runner):
+    current = Month.current()
+    refused = runner.invoke(args=["publication", "build", current.key])
+    assert refused.exit_code == 1
+    assert f"Not built: {current.label} is not over yet: its edition can be built from 1 " in (
+        refused.output
+    )
+    assert editions(app) == []
+    allowed = runner.invoke(args=["publication", "build", current.key, "--allow-incomplete"])
+    assert allowed.exit_code == 0, allowed.output
+    [edition] = editions(app)
+    assert (edition.month, edition.status) == (current.key, EditionStatus.ready)
+
+
+def test_cli_keeps_the_reason_when_building_again_after_a_failed_first_version(
+    app, cast, runner, tmp_path
+):
+    kept = app.config["PUBLICATIONS_DIR"]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the publications folder should be")
+    app.config["PUBLICATIONS_DIR"] = str(blocker / "publications")
+    failed = runner.invoke(args=["publication", "build", MONTH.key])
+    assert failed.exit_code == 1 and "failed" in failed.output
+    app.config["PUBLICATIONS_DIR"] = kept
+    again = runner.invoke(
+        args=["publication", "build", MONTH.key, "--force-new-version", "--reason", "Disk fixed"]
+    )
+    assert again.exit_code == 0, again.output
+    assert [(e.version, e.status, e.reason) for e in editions(app)] == [
+        (1, EditionStatus.ready, "Disk fixed")
+    ]
+    [requested, _first] = sorted(
+        audit_rows(app, "publication.build_requested"), key=lambda r: r.id, reverse=True
+    )
+    assert requested.summary == "reason: Disk fixed"

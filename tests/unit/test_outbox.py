@@ -119,3 +119,21 @@ def test_a_batch_is_applied_together_and_a_bad_message_does_not_hold_back_the_re
         assert sorted(p["n"] for p in APPLIED) == [0, 1, 3]
         assert rows[2].status == OutboxStatus.pending and "a bad payload" in rows[2].last_error
         assert all(rows[n].status == OutboxStatus.done for n in (0, 1, 3))
+
+
+@outbox.handler("test.wait")
+def _wait_for_another_worker(payload: dict) -> None:
+    raise outbox.RetryLater("another worker holds it", at=utcnow() + timedelta(minutes=30))
+
+
+def test_waiting_for_another_worker_postpones_without_using_an_attempt(app):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    with app.app_context():
+        outbox.enqueue("test.wait", {})
+        db.session.commit()
+        for _ in range(3):  # due only once: later drains find nothing to do
+            outbox.drain()
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.status == OutboxStatus.pending and message.attempts == 0
+        assert message.last_error == "Waiting: another worker holds it"
+        assert message.next_attempt_at > utcnow() + timedelta(minutes=29)

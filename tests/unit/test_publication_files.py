@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -14,11 +16,20 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app.extensions import db
-from app.models import Edition, EditionFile, EditionStatus
+from app.models import AuditEvent, Edition, EditionFile, EditionStatus, Notification
+from app.models.base import utcnow
 from app.models.publications import IssuedEditionIsImmutable
-from app.services import csv_output, publication, publication_render
+from app.services import csv_output, publication, publication_render, publication_store
 from app.services.errors import ValidationFailed
-from tests.support.publications import published_on, withdrawn_on
+from app.services.publication_records import Month
+from tests.support.publications import (
+    database_refusing_file_rows,
+    just_before,
+    published_on,
+    revised_on,
+    set_edition_elsewhere,
+    withdrawn_on,
+)
 from tests.support.reports import build_cast
 
 TRICKY_TITLE = 'Meter, "HAN" drop; naïve café ≥ 5 µs — Zählerstand'
@@ -205,7 +216,9 @@ def test_a_second_build_makes_version_2_and_leaves_version_1_alone(app, january)
     assert (second.version, second.reason) == (2, "A record's fix was corrected.")
     for fmt in ("pdf", "csv"):
         assert stored(app, first, fmt).read_bytes() == before[fmt]
-        assert stored(app, second, fmt) != stored(app, first, fmt)
+        # Version 2 is a file of its own, named for its version, beside version 1.
+        assert stored(app, second, fmt).name.startswith("idr-edition-2025-01-v2-")
+        assert not stored(app, second, fmt).samefile(stored(app, first, fmt))
     with app.app_context():
         kept = db.session.get(Edition, first.id)
         assert {f.format: f.sha256 for f in kept.files} == hashes
@@ -237,7 +250,7 @@ def test_verify_detects_altered_and_missing_files(app, runner, january):
     edition = build(app)
     result = runner.invoke(args=["publication", "verify"])
     assert result.exit_code == 0, result.output
-    assert "2 file(s) checked, 0 problem(s)" in result.output
+    assert "2 file(s) checked, 0 problem(s), 0 unreferenced file(s)" in result.output
     pdf = stored(app, edition, "pdf")
     pdf.chmod(0o644)
     with pdf.open("ab") as handle:
@@ -259,3 +272,169 @@ def test_the_lean_user_agent_stylesheet_drops_only_universal_pseudo_elements():
     for rule in ("::marker", "::footnote-call", "::note-call"):
         assert rule in UA and rule not in lean
     assert "q::before" in lean and len(lean) > 0.95 * len(UA)
+
+
+def test_verify_warns_of_files_no_edition_records_without_failing(app, runner, january):
+    build(app)
+    root = Path(app.config["PUBLICATIONS_DIR"])
+    (root / "2025-01" / ".idr-edition-2025-01-v2.pdf.k3j.partial").write_bytes(b"%PDF-1.7")
+    (root / "stray.csv").write_bytes(b"Reference\n")
+    result = runner.invoke(args=["publication", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "2 file(s) checked, 0 problem(s), 2 unreferenced file(s)" in result.output
+    assert (
+        "warning: 2025-01/.idr-edition-2025-01-v2.pdf.k3j.partial is recorded by no edition"
+        in result.output
+    )
+    assert "warning: stray.csv is recorded by no edition" in result.output
+
+
+def files_under(app) -> list[Path]:
+    return sorted(p for p in Path(app.config["PUBLICATIONS_DIR"]).rglob("*") if p.is_file())
+
+
+def test_files_are_written_whole_read_only_and_never_over_another(app):
+    with app.app_context():
+        path = publication_store.write_once("2025-01/edition.pdf", b"first")
+        assert path.read_bytes() == b"first"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444 and path.stat().st_nlink == 1
+        with pytest.raises(FileExistsError):
+            publication_store.write_once("2025-01/edition.pdf", b"second")
+    assert path.read_bytes() == b"first"
+    assert files_under(app) == [path]  # no temporary file is left beside it
+
+
+def test_a_build_leaves_only_its_two_recorded_files(app, january):
+    edition = build(app)
+    assert files_under(app) == sorted(stored(app, edition, fmt) for fmt in ("pdf", "csv"))
+    for path in files_under(app):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def audit_actions(action: str) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
+
+
+def test_a_failure_after_the_files_are_written_removes_them_and_marks_the_build_failed(
+    app, january
+):
+    with app.app_context():
+        with database_refusing_file_rows("disk full"):
+            edition = publication.build_now(month="2025-01")
+        assert edition.status == EditionStatus.failed and "disk full" in edition.error
+        assert edition.files == [] and edition.built_at is None
+        assert audit_actions("publication.build_failed") == 1
+        assert audit_actions("publication.built") == 0
+        ready = sa.select(Notification).where(Notification.kind == "edition_ready")
+        assert db.session.scalars(ready).all() == []
+    assert files_under(app) == []
+    # Once the fault is gone, building the month again issues the same version.
+    again = build(app)
+    assert again.version == 1 and len(files_under(app)) == 2
+
+
+def test_an_attempt_that_finishes_second_keeps_what_the_first_recorded(app, january):
+    """Two attempts at one edition (a drain thought dead took over): the one whose result is
+    recorded first wins; the other removes its files and records nothing."""
+    first_built_at = datetime(2025, 2, 1, 8, 0)
+    other_attempt = set_edition_elsewhere(
+        "2025-01", status=EditionStatus.ready, built_at=first_built_at
+    )
+    with app.app_context():
+        with just_before(r"UPDATE publication_edition SET .*built_at", other_attempt) as fired:
+            edition = publication.build_now(month="2025-01")
+        assert fired
+        assert (edition.status, edition.built_at, edition.files) == (
+            EditionStatus.ready,
+            first_built_at,
+            [],
+        )
+        assert audit_actions("publication.built") == 0
+        assert audit_actions("publication.build_failed") == 0
+    assert files_under(app) == []
+
+
+def test_a_failed_attempt_records_no_failure_when_another_attempt_took_the_edition_over(
+    app, tmp_path
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the publications folder should be")
+    app.config["PUBLICATIONS_DIR"] = str(blocker / "publications")
+    other_attempt = set_edition_elsewhere("2025-01", status=EditionStatus.ready, built_at=utcnow())
+    with app.app_context():
+        failing = r"UPDATE publication_edition SET status=\S+, error=\S+ WHERE"
+        with just_before(failing, other_attempt) as fired:
+            edition = publication.build_now(month="2025-01")
+        assert fired and edition.status == EditionStatus.ready and edition.error is None
+        assert audit_actions("publication.build_failed") == 0
+
+
+def test_the_current_month_is_refused_until_it_is_over_unless_allowed(app):
+    current = Month.current()
+    after = current.next()
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as refused:
+            publication.build_now(month=current.key)
+        assert refused.value.message == (
+            f"{current.label} is not over yet: its edition can be built from "
+            f"1 {after.label if after.year != current.year else after.label.split()[0]}."
+        )
+        assert publication._first_day_after(Month(2026, 11)) == "1 December"
+        assert publication._first_day_after(Month(2026, 12)) == "1 January 2027"
+        with pytest.raises(ValidationFailed, match="has not started yet"):
+            publication.build_now(month=after.key, allow_incomplete=True)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Edition)) == 0
+    edition = build(app, current.key, allow_incomplete=True)
+    assert edition.month == current.key and edition.version == 1
+    with app.app_context():
+        [requested] = db.session.scalars(
+            sa.select(AuditEvent.summary).where(AuditEvent.action == "publication.build_requested")
+        )
+    assert "not over yet (--allow-incomplete)" in requested
+
+
+def test_a_record_made_security_sensitive_after_issue_is_left_out_of_the_rebuild(app):
+    fields = {"title": "Found to be sensitive later"}
+    with app.app_context():
+        cast = build_cast()
+        report = published_on(cast, datetime(2025, 1, 10, 9), **fields)
+        reference = report.reference
+    first = build(app)
+    assert reference in stored(app, first, "csv").read_text("utf-8-sig")
+    before = stored(app, first, "pdf").read_bytes()
+    with app.app_context():
+        report = db.session.scalar(
+            sa.select(type(report)).where(type(report).reference == reference)
+        )
+        revised_on(cast, report, datetime(2025, 2, 4, 9), fields, security_sensitive=True)
+    second = build(app, new_version=True, reason="A record became security-sensitive.")
+    assert second.record_count == 0
+    assert reference not in stored(app, second, "csv").read_text("utf-8-sig")
+    pdf_text = "\n".join(p.extract_text() for p in PdfReader(stored(app, second, "pdf")).pages)
+    assert reference not in pdf_text
+    assert stored(app, first, "pdf").read_bytes() == before  # the issued version is kept
+
+
+class _Collected(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_the_lean_stylesheet_keeps_its_counter_styles_and_logs_no_warning():
+    collected = _Collected()
+    logger = logging.getLogger("weasyprint")
+    publication_render._lean_html_class.cache_clear()
+    logger.addHandler(collected)
+    try:
+        lean = publication_render._lean_html_class()
+    finally:
+        logger.removeHandler(collected)
+    assert collected.messages == []
+    assert "_ua_counter_style" in vars(lean.__mro__[1])  # WeasyPrint's hook is still there
+    assert {"disc", "decimal", "lower-roman", "upper-alpha"} <= set(lean._ua_counter_style(None)[0])

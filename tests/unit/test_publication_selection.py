@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from app.services.publication_records import Month, select_records
+from app.services.publication_records import Month, finished_months, select_records
 from tests.support.publications import published_on, revised_on, withdrawn_on
 from tests.support.reports import build_cast, walk_to
 
@@ -146,3 +146,60 @@ def test_uk_month_bounds_follow_summer_time():
     assert Month(2025, 1).starts == datetime(2025, 1, 1, 0, 0)  # GMT
     assert Month(2025, 12).ends == datetime(2026, 1, 1, 0, 0)
     assert Month(2025, 1).previous() == Month(2024, 12)
+
+
+def test_the_autumn_clock_change_keeps_every_moment_in_its_uk_month(app):
+    """BST ends on the last Sunday of October (26 October 2025) at 01:00 UTC, when 02:00
+    BST becomes 01:00 GMT. October runs from 23:00 UTC on 30 September (BST) to midnight UTC
+    on 1 November (GMT)."""
+    sep, octo, nov = Month(2025, 9), Month(2025, 10), Month(2025, 11)
+    assert octo.starts == datetime(2025, 9, 30, 23, 0)
+    assert octo.ends == nov.starts == datetime(2025, 11, 1, 0, 0)
+    moments = {
+        "first hour of October (BST)": datetime(2025, 9, 30, 23, 30),
+        "01:30 BST, before the change": datetime(2025, 10, 26, 0, 30),
+        "01:30 GMT, after the change": datetime(2025, 10, 26, 1, 30),
+        "last hour of October (GMT)": datetime(2025, 10, 31, 23, 30),
+        "first minute of November": datetime(2025, 11, 1, 0, 0),
+    }
+    assert Month.containing(moments["01:30 BST, before the change"]) == octo
+    assert Month.containing(moments["last hour of October (GMT)"]) == octo
+    assert Month.containing(moments["first minute of November"]) == nov
+    with app.app_context():
+        cast = build_cast()
+        refs = {
+            name: published_on(cast, when, title=name).reference for name, when in moments.items()
+        }
+        selected = {m: set(by_reference(m)) for m in (sep, octo, nov)}
+    assert selected[sep] == set()
+    assert selected[octo] == {refs[name] for name in list(moments)[:4]}
+    assert selected[nov] == {refs["first minute of November"]}
+
+
+def test_a_record_made_security_sensitive_after_it_was_issued_leaves_every_edition(app):
+    with app.app_context():
+        cast = build_cast()
+        fields = {"title": "Later found sensitive", **FIX}
+        report = published_on(cast, on(JAN, 10), **fields)
+        assert report.reference in by_reference(JAN)
+        revised_on(cast, report, on(FEB, 4), fields, security_sensitive=True)
+        # January's edition (built again) and February's no longer hold it at all.
+        assert report.reference not in by_reference(JAN)
+        assert report.reference not in by_reference(FEB)
+
+
+def test_the_page_offers_only_finished_months_the_month_just_completed_first():
+    months = finished_months()
+    assert months[0] == Month.current().previous()
+    assert Month.current() not in months and len(months) == 24
+    assert months == sorted(months, reverse=True)
+
+
+def test_seed_demo_gives_two_months_with_records_to_publish(app, runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    last = Month.current().previous()
+    with app.app_context():
+        changes = {m: sorted(r.change for r in select_records(m)) for m in (last, last.previous())}
+    assert all("Published" in held for held in changes.values()), changes
+    assert "Revised" in changes[last] and "Withdrawn" in changes[last], changes

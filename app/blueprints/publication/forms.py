@@ -3,14 +3,14 @@ from wtforms import BooleanField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from app.blueprints.forms import options
-from app.services.publication_records import recent_months
+from app.services.publication_records import finished_months
 
 
 class BuildEditionForm(FlaskForm):
     month = SelectField(
         "Edition month",
-        description="A UK calendar month. An edition is usually built early in the month "
-        "after, once the month is complete. For older months the operator runs "
+        description="A UK calendar month that is over: a month's edition can be built from "
+        "the 1st of the month after. For older months the operator runs "
         "flask publication build.",
     )
     new_version = BooleanField(
@@ -25,7 +25,7 @@ class BuildEditionForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        months = recent_months()
+        months = finished_months()
         self.month.choices = options((m.key, m.label) for m in months)
         if self.month.data is None and not self.is_submitted():
-            self.month.data = months[1].key  # the month just completed
+            self.month.data = months[0].key  # the month just completed

@@ -1,8 +1,9 @@
 """The monthly SECAS publication: editions, the build button and audited downloads."""
 
+from functools import wraps
 from io import BytesIO
 
-from flask import flash, redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app.blueprints.forms import apply_field_errors, page_number
@@ -58,11 +59,26 @@ def _send(download: publication.Download):
     return response
 
 
+def _get_only(view):
+    """Flask answers HEAD with the GET view, which would record a download nobody received:
+    downloads refuse HEAD (405), so every audited download is a GET that sent the file."""
+
+    @wraps(view)
+    def refusing_head(**kwargs):
+        if request.method == "HEAD":
+            return "", 405, {"Allow": "GET"}
+        return view(**kwargs)
+
+    return refusing_head
+
+
 @bp.route("/<month>.<any(pdf, csv):fmt>")
+@_get_only
 def download(month: str, fmt: str):
     return _send(publication.download(actor=current_user, month=month, fmt=fmt))
 
 
 @bp.route("/<month>/v<int:version>.<any(pdf, csv):fmt>")
+@_get_only
 def download_version(month: str, version: int, fmt: str):
     return _send(publication.download(actor=current_user, month=month, fmt=fmt, version=version))
