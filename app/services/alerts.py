@@ -2,10 +2,12 @@
 per region and alert code, week by week. Everything is read from the weekly sums
 (`alert_week`), never from the daily rows.
 
-Alerts per device per day is sum(alerts) / sum(device-days) for one alert code: an extract
-row's device_count is the DMC's Devices in that region on that day, so regions and days add
-up. Over several alert codes it is the sum of each code's figure: the same Devices are
-counted on each code's rows, and adding their counts up would count them several times.
+Alerts per device per day is the chosen alert codes' alerts divided by the DMC's
+device-days: an extract row's device_count is the DMC's Devices in that region on that day,
+so regions and days add up. Every code's rows count the same Devices, so the device-days of
+a DMC in a region and week are taken once, from its code with the most: a code seen on one
+day only (an extract may leave out days without alerts) is still divided by all the
+Devices of the week.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class DmcFigures:
     dmc_id: int
     alerts: int
     rate: float  # alerts per device per day over the period
-    devices: float  # Devices a day on average (for several codes: the largest code's)
+    devices: float  # Devices a day on average
     latest: float | None = None  # alerts per device per day in the view's last week
     previous: float | None = None  # … and in the week before
     weekly: dict[date, float] = field(default_factory=dict)
@@ -117,12 +119,16 @@ class DmcFigures:
         return self.latest / self.previous - 1
 
 
-def _filtered(stmt: sa.Select, view: View, first: date) -> sa.Select:
+def _filtered(
+    stmt: sa.Select, view: View, first: date, dmc_ids: list[int] | None, *, by_code: bool = True
+) -> sa.Select:
     stmt = stmt.where(AlertWeek.week >= first, AlertWeek.week <= view.ending)
     if view.region:
         stmt = stmt.where(AlertWeek.region == view.region)
-    if view.alert_code:
+    if view.alert_code and by_code:
         stmt = stmt.where(AlertWeek.alert_code == view.alert_code)
+    if dmc_ids is not None:
+        stmt = stmt.where(AlertWeek.dmc_id.in_(dmc_ids))
     return stmt
 
 
@@ -130,45 +136,68 @@ def _ratio(numerator, denominator):
     return sa.cast(numerator, sa.Float) / sa.func.nullif(denominator, 0)
 
 
-def _figures_select(view: View, first: date, by: tuple, dmc_ids: list[int] | None) -> sa.Select:
-    """(by…, alerts, rate, devices) from the weekly sums from `first` to the view's end,
-    aggregated in the database: per alert code and region, then per alert code, then per
-    `by` (rates of alert codes add up, see the module's note)."""
+def _exposure(view: View, first: date, keys: list, dmc_ids: list[int] | None) -> sa.Subquery:
+    """(keys…, device_days, devices): the DMCs' Devices counted each day, whatever alert
+    codes were chosen. A DMC's device-days in a region and week are those of its alert code
+    with the most (every code's rows count the same Devices; an extract may leave out a
+    code's days without alerts, which must not shrink the Devices)."""
     w = AlertWeek
-    per_region = _filtered(
+    cells = _filtered(
         sa.select(
-            *by,
-            w.alert_code.label("code"),
-            sa.func.sum(w.alert_count).label("alerts"),
-            sa.func.sum(w.device_days).label("device_days"),
-            _ratio(sa.func.sum(w.device_days), sa.func.sum(w.days)).label("devices"),
+            w.week,
+            w.region,
+            w.dmc_id,
+            sa.func.max(w.device_days).label("device_days"),
+            sa.func.max(w.days).label("days"),
         ),
         view,
         first,
+        dmc_ids,
+        by_code=False,
     )
-    if dmc_ids is not None:
-        per_region = per_region.where(w.dmc_id.in_(dmc_ids))
-    per_region = per_region.group_by(*by, w.alert_code, w.region).subquery()
-    keys = [per_region.c[column.key] for column in by]
-    per_code = (
+    cells = cells.group_by(w.week, w.region, w.dmc_id).subquery()
+    # Devices a day per region over the weeks, then added up over the regions.
+    per_region = [cells.c[column.key] for column in keys if column.key != "region"]
+    regions = (
         sa.select(
-            *keys,
-            sa.func.sum(per_region.c.alerts).label("alerts"),
-            _ratio(sa.func.sum(per_region.c.alerts), sa.func.sum(per_region.c.device_days)).label(
-                "rate"
-            ),
-            sa.func.sum(per_region.c.devices).label("devices"),
+            *per_region,
+            cells.c.region,
+            sa.func.sum(cells.c.device_days).label("device_days"),
+            _ratio(sa.func.sum(cells.c.device_days), sa.func.sum(cells.c.days)).label("devices"),
         )
-        .group_by(*keys, per_region.c.code)
+        .group_by(*per_region, cells.c.region)
         .subquery()
     )
-    keys = [per_code.c[column.key] for column in by]
+    shared = [regions.c[column.key] for column in keys]
+    return (
+        sa.select(
+            *shared,
+            sa.func.sum(regions.c.device_days).label("device_days"),
+            sa.func.sum(regions.c.devices).label("devices"),
+        )
+        .group_by(*shared)
+        .subquery()
+    )
+
+
+def _figures_select(view: View, first: date, by: tuple, dmc_ids: list[int] | None) -> sa.Select:
+    """(by…, alerts, rate, devices) from the weekly sums from `first` to the view's end:
+    the chosen alert codes' alerts divided by the DMCs' device-days (see _exposure)."""
+    w = AlertWeek
+    alerts = (
+        _filtered(sa.select(*by, sa.func.sum(w.alert_count).label("alerts")), view, first, dmc_ids)
+        .group_by(*by)
+        .subquery()
+    )
+    keys = [column for column in by if column.key != "alert_code"]
+    exposure = _exposure(view, first, keys, dmc_ids)
+    joined = sa.and_(sa.true(), *(alerts.c[c.key] == exposure.c[c.key] for c in keys))
     return sa.select(
-        *keys,
-        sa.func.sum(per_code.c.alerts).label("alerts"),
-        sa.func.coalesce(sa.func.sum(per_code.c.rate), 0.0).label("rate"),
-        sa.func.max(per_code.c.devices).label("devices"),
-    ).group_by(*keys)
+        *(alerts.c[column.key] for column in by),
+        alerts.c.alerts,
+        sa.func.coalesce(_ratio(alerts.c.alerts, exposure.c.device_days), 0.0).label("rate"),
+        exposure.c.devices,
+    ).join_from(alerts, exposure, joined)
 
 
 def _figures(view: View, first: date, by: tuple, dmc_ids=None) -> dict[tuple, DmcFigures]:

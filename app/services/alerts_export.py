@@ -13,6 +13,7 @@ from app.services.alerts_tables import (
     Column,
     Table,
     above_table,
+    change_in_words,
     dmc_cells,
     profile_table,
     top_table,
@@ -35,7 +36,7 @@ def _headings(column: Column) -> list[str]:
     return [column.label]
 
 
-def _cells(value, column: Column) -> list:
+def csv_cells(value, column: Column) -> list:
     kind = column.kind
     if kind == "dmc":
         return dmc_cells(value)
@@ -50,7 +51,7 @@ def _cells(value, column: Column) -> list:
     if kind == "change":
         if value.change is not None:
             return [round(value.change * 100, 1)]
-        return ["new this week" if value.latest is not None else ""]
+        return [change_in_words(value)]
     if kind == "region":
         return [alerts.region_label(value)]
     return [value]
@@ -61,7 +62,11 @@ def table_csv(table: Table, view: alerts.View) -> bytes:
     rows: list[list] = [[h for column in table.columns for h in _headings(column)]]
     for row in table.rows:
         rows.append(
-            [c for value, col in zip(row, table.columns, strict=True) for c in _cells(value, col)]
+            [
+                c
+                for value, col in zip(row, table.columns, strict=True)
+                for c in csv_cells(value, col)
+            ]
         )
     rows += [[], ["Table", table.caption], ["Disclaimer", current_app.config["DISCLAIMER"]]]
     return csv_bytes(rows)

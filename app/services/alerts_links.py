@@ -6,10 +6,12 @@ they may not see (nor a count of those they may not)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import AffectedDevice, AlertDmc, LegacyRecord, Report, User
@@ -49,31 +51,44 @@ def _reports(actor: User, dmc: AlertDmc) -> list[Report]:
         .where(sa.func.lower(AffectedDevice.model_name) == dmc.model.lower())
         .where(_same_maker(dmc))
     )
-    stmt = sa.select(Report).where(Report.id.in_(devices)).order_by(Report.updated_at.desc())
+    stmt = (
+        sa.select(Report)
+        .where(Report.id.in_(devices))
+        .options(selectinload(Report.devices))
+        .order_by(Report.updated_at.desc())
+    )
     return list(db.session.scalars(policy.visible_reports(actor, stmt).limit(LIMIT + 1)))
 
 
 def _names_model(record: LegacyRecord, dmc: AlertDmc) -> bool:
     facts = record.facts or {}
     models = {m.casefold() for m in facts.get("models", [])}
-    makers = set(facts.get("manufacturers", []))
-    return dmc.model.casefold() in models and (not makers or dmc.manufacturer in makers)
+    makers = {m.casefold() for m in facts.get("manufacturers", [])}
+    return dmc.model.casefold() in models and (not makers or dmc.manufacturer.casefold() in makers)
 
 
 def _legacy(actor: User, dmc: AlertDmc) -> list[LegacyRecord]:
     if not policy.can(actor, "legacy.read"):
         return []
     # The facts are JSON text in both databases: a LIKE on the quoted model name narrows
-    # the rows in SQL, then the facts themselves are checked (the name may be elsewhere).
-    quoted = json.dumps(dmc.model)
+    # the rows in SQL (lower-cased on both sides: PostgreSQL's LIKE heeds case, SQLite's does
+    # not), then the facts themselves are checked (the name may be elsewhere in them).
+    quoted = json.dumps(dmc.model).lower()
     pattern = "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     stmt = (
         sa.select(LegacyRecord)
-        .where(sa.cast(LegacyRecord.facts, sa.Text).like(pattern, escape="\\"))
+        .where(sa.func.lower(sa.cast(LegacyRecord.facts, sa.Text)).like(pattern, escape="\\"))
         .order_by(LegacyRecord.opened_at.desc().nulls_last(), LegacyRecord.id.desc())
+        .execution_options(yield_per=200)
     )
-    found = [r for r in db.session.scalars(stmt.limit(LIMIT * 10)) if _names_model(r, dmc)]
-    return found[: LIMIT + 1]
+    found = []
+    with contextlib.closing(db.session.scalars(stmt)) as records:
+        for record in records:
+            if _names_model(record, dmc):
+                found.append(record)
+                if len(found) > LIMIT:
+                    break
+    return found
 
 
 def mentions(actor: User, dmc: AlertDmc) -> Mentions:

@@ -28,12 +28,19 @@ def format_rate(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+def change_in_words(entry: DmcFigures) -> str:
+    """What the page and the CSV say when the change is not a percentage."""
+    if entry.latest is None or entry.change is not None:
+        return ""
+    if entry.previous is None:
+        return "new this week"
+    return "up from 0" if entry.latest > 0 else "none either week"
+
+
 def format_change(entry: DmcFigures) -> str:
     if entry.change is not None:
         return f"{entry.change:+.0%}".replace("-", MINUS)
-    if entry.latest is not None and entry.previous is None:
-        return "new this week"
-    return NO_FIGURE
+    return change_in_words(entry) or NO_FIGURE
 
 
 def format_week(week: date) -> str:
