@@ -1,12 +1,16 @@
 """Importing daily alert-volume extracts: good rows with their weekly sums, re-import that
-changes nothing, replaced rows re-summed, catalogue spellings, and every bad row reported by
-its line number with the reason."""
+changes nothing, replaced rows re-summed, catalogue spellings, every bad row reported by
+its line number with the reason, and an import stopped halfway (by the database or by the
+reader) leaving whole batches that a re-run completes."""
 
 from __future__ import annotations
 
 import io
+import threading
+from collections import Counter
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -123,6 +127,19 @@ def test_batches_are_committed_with_progress_reported(app, cast):
         assert stored()[0] == 52
 
 
+def test_a_batch_with_some_rows_stored_already_is_upserted_and_counted(app, cast):
+    # New batches are copied straight in on PostgreSQL; one meeting a stored row is not.
+    rows = hand_checked_rows()
+    fields = rows[45].split(",")
+    before = [*rows[42:45], ",".join([*fields[:-2], "1", fields[-1]]), *rows[46:]]
+    with app.app_context():
+        import_rows(before)
+        summary = import_rows(rows, batch_size=10)
+        assert (summary.inserted, summary.updated, summary.unchanged) == (42, 1, 9)
+        assert stored()[0] == 52
+        assert weekly_sums_agree_with_the_days()
+
+
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 BAD_ROWS = [
     (GOOD.replace("2025-03-03", "2025-02-30"), "bad date '2025-02-30'"),
@@ -218,3 +235,108 @@ def test_weeks_left_pending_by_an_interrupted_import_are_summed_by_the_next(app,
         import_rows([GOOD])
         assert not alerts_store.has_pending()
         assert week_row("AM-E470", "8014", "south", WEEK_1).alert_count == 40
+
+
+# --- an import stopped halfway ----------------------------------------------------------
+
+REFUSED = 666  # alerts on a row that the trigger below makes the database refuse
+_REFUSE = {
+    "sqlite": (
+        [
+            "CREATE TRIGGER refuse_alerts BEFORE INSERT ON alert_volume "
+            f"WHEN NEW.alert_count = {REFUSED} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ],
+        ["DROP TRIGGER IF EXISTS refuse_alerts"],
+    ),
+    "postgresql": (
+        [
+            "CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.alert_count = {REFUSED} THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_alerts BEFORE INSERT ON alert_volume "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_alerts()",
+        ],
+        [
+            "DROP TRIGGER IF EXISTS refuse_alerts ON alert_volume",
+            "DROP FUNCTION IF EXISTS refuse_alerts()",
+        ],
+    ),
+}
+
+
+@pytest.fixture
+def refusal(app, backend):
+    """The database refuses a row with REFUSED alerts, as a full disk or a lost connection
+    would fail a batch: in the writer's own transaction, after earlier batches committed.
+    Yields the function that lifts the refusal, to call inside the test's app context (the
+    PostgreSQL schema outlives the test, so it is lifted at the end in any case)."""
+    create, drop = _REFUSE[backend]
+
+    def run(statements: list[str]) -> None:
+        for statement in statements:
+            db.session.execute(sa.text(statement))
+        db.session.commit()
+
+    with app.app_context():
+        run(create)
+    yield lambda: run(drop)
+    with app.app_context():
+        run(drop)
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "alerts-import-writer"]
+
+
+def weekly_sums_agree_with_the_days() -> bool:
+    expected: Counter = Counter()
+    for row in db.session.scalars(sa.select(AlertVolume)):
+        group = (row.day - timedelta(days=row.day.weekday()), row.alert_code, row.region)
+        expected[(*group, row.dmc_id)] += 1
+        expected[(*group, row.dmc_id, "alerts")] += row.alert_count
+        expected[(*group, row.dmc_id, "devices")] += row.device_count
+    found: Counter = Counter()
+    for week in db.session.scalars(sa.select(AlertWeek)):
+        group = (week.week, week.alert_code, week.region, week.dmc_id)
+        found[group] = week.days
+        found[(*group, "alerts")] = week.alert_count
+        found[(*group, "devices")] = week.device_days
+    return found == expected
+
+
+def test_a_batch_the_database_refuses_stops_the_import_with_whole_batches_stored(
+    app, cast, refusal
+):
+    rows = hand_checked_rows()
+    fields = rows[25].split(",")  # the sixth row of the third batch of ten
+    rows[25] = ",".join([*fields[:-2], str(REFUSED), fields[-1]])
+    with app.app_context():
+        # COPY goes by the driver itself, so its errors come as the driver's.
+        with pytest.raises((sa.exc.DBAPIError, psycopg.Error), match="refused"):
+            import_rows(rows, batch_size=10)
+        # The first two batches, not a row of the third or any after it.
+        assert stored()[0] == 20
+        assert alerts_store.has_pending()  # their weeks wait for the next import
+        assert not writer_threads()
+        refusal()
+        summary = import_rows(rows, batch_size=10)
+        assert (summary.inserted, summary.updated, summary.unchanged) == (32, 0, 20)
+        assert not alerts_store.has_pending()
+        assert weekly_sums_agree_with_the_days()
+
+
+def test_an_import_interrupted_while_reading_keeps_whole_batches_only(app, cast):
+    def interrupt(read: int) -> None:
+        if read >= 20:
+            raise KeyboardInterrupt  # as Ctrl-C would, in the reading thread
+
+    with app.app_context():
+        with pytest.raises(KeyboardInterrupt):
+            import_rows(hand_checked_rows(), batch_size=10, progress=interrupt)
+        # The batch being written when it stopped is committed, the one waiting dropped.
+        written = stored()[0]
+        assert written in (10, 20)
+        assert not writer_threads()
+        summary = import_rows(hand_checked_rows(), batch_size=10)
+        assert (summary.inserted, summary.unchanged) == (52 - written, written)
+        assert weekly_sums_agree_with_the_days()
