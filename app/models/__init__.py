@@ -8,7 +8,7 @@ from app.models.accounts import (
     Role,
     User,
 )
-from app.models.alerts import AlertDmc, AlertVolume, AlertWeek, AlertWeekPending
+from app.models.alerts import AlertDmc, AlertDmcWeek, AlertVolume, AlertWeek, AlertWeekPending
 from app.models.audit import AuditEvent
 from app.models.catalogue import DeviceModel, DeviceType, FirmwareVersion, Manufacturer
 from app.models.legacy import LegacyRawRecord, LegacyRecord
@@ -37,6 +37,7 @@ from app.models.reports import (
 __all__ = [
     "AffectedDevice",
     "AlertDmc",
+    "AlertDmcWeek",
     "AlertVolume",
     "AlertWeek",
     "AlertWeekPending",

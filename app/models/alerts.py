@@ -100,6 +100,23 @@ class AlertWeek(db.Model):
     days: Mapped[int] = mapped_column(sa.SmallInteger)
 
 
+class AlertDmcWeek(db.Model):
+    """A DMC's Devices in a region and week, whatever the alert code: the device-days of its
+    alert code with the most (every code's rows count the same Devices; a code's days
+    without alerts may be missing from an extract). Alerts per device per day divide by
+    this, so a code seen on a few days is not divided by those days' Devices only.
+    Brought up to date with AlertWeek by each import's re-sum."""
+
+    __tablename__ = "alert_dmc_week"
+    __table_args__ = (sa.CheckConstraint(_REGION_CHECK, name="region"),)
+
+    week: Mapped[date] = mapped_column(primary_key=True)
+    region: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    dmc_id: Mapped[int] = mapped_column(sa.ForeignKey("alert_dmc.id"), primary_key=True)
+    device_days: Mapped[int] = mapped_column(sa.BigInteger)
+    days: Mapped[int] = mapped_column(sa.SmallInteger)
+
+
 class AlertWeekPending(db.Model):
     """Weekly sums to recompute: each import batch marks the groups it changed in its own
     transaction, and the import re-sums them once at its end (a run killed in between leaves

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import AlertDmc, AlertWeek, User
+from app.models import AlertDmc, AlertDmcWeek, AlertWeek, User
 from app.models.alerts import ALERT_REGIONS
 from app.services import alerts_store, policy
 from app.services.alert_codes import alert_label
@@ -119,13 +119,11 @@ class DmcFigures:
         return self.latest / self.previous - 1
 
 
-def _filtered(
-    stmt: sa.Select, view: View, first: date, dmc_ids: list[int] | None, *, by_code: bool = True
-) -> sa.Select:
+def _filtered(stmt: sa.Select, view: View, first: date, dmc_ids: list[int] | None) -> sa.Select:
     stmt = stmt.where(AlertWeek.week >= first, AlertWeek.week <= view.ending)
     if view.region:
         stmt = stmt.where(AlertWeek.region == view.region)
-    if view.alert_code and by_code:
+    if view.alert_code:
         stmt = stmt.where(AlertWeek.alert_code == view.alert_code)
     if dmc_ids is not None:
         stmt = stmt.where(AlertWeek.dmc_id.in_(dmc_ids))
@@ -138,24 +136,14 @@ def _ratio(numerator, denominator):
 
 def _exposure(view: View, first: date, keys: list, dmc_ids: list[int] | None) -> sa.Subquery:
     """(keys…, device_days, devices): the DMCs' Devices counted each day, whatever alert
-    codes were chosen. A DMC's device-days in a region and week are those of its alert code
-    with the most (every code's rows count the same Devices; an extract may leave out a
-    code's days without alerts, which must not shrink the Devices)."""
-    w = AlertWeek
-    cells = _filtered(
-        sa.select(
-            w.week,
-            w.region,
-            w.dmc_id,
-            sa.func.max(w.device_days).label("device_days"),
-            sa.func.max(w.days).label("days"),
-        ),
-        view,
-        first,
-        dmc_ids,
-        by_code=False,
-    )
-    cells = cells.group_by(w.week, w.region, w.dmc_id).subquery()
+    codes were chosen (AlertDmcWeek)."""
+    e = AlertDmcWeek
+    cells = sa.select(e).where(e.week >= first, e.week <= view.ending)
+    if view.region:
+        cells = cells.where(e.region == view.region)
+    if dmc_ids is not None:
+        cells = cells.where(e.dmc_id.in_(dmc_ids))
+    cells = cells.subquery()
     # Devices a day per region over the weeks, then added up over the regions.
     per_region = [cells.c[column.key] for column in keys if column.key != "region"]
     regions = (

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import AlertVolume, AlertWeek, AlertWeekPending
+from app.models import AlertDmcWeek, AlertVolume, AlertWeek, AlertWeekPending
 
 # PostgreSQL: writers take turns (see _lock); any constant that all of them use.
 WRITE_LOCK = 80_137
@@ -299,8 +299,39 @@ def resum_pending() -> None:
             index_elements=list(GROUP), set_={name: stmt.excluded[name] for name in names}
         )
     )
+    _resum_devices(conn)
     conn.execute(sa.delete(AlertWeekPending))
     db.session.commit()
+
+
+def _resum_devices(conn: sa.Connection) -> None:
+    """Each pending (week, region, DMC)'s device-days: those of its alert code with the most
+    (AlertDmcWeek), read from the weekly sums just brought up to date."""
+    pending = (
+        sa.select(AlertWeekPending.week, AlertWeekPending.region, AlertWeekPending.dmc_id)
+        .distinct()
+        .subquery()
+    )
+    summed = AlertWeek.__table__.c
+    cells = (summed.week, summed.region, summed.dmc_id)
+    devices = (
+        sa.select(*cells, sa.func.max(summed.device_days), sa.func.max(summed.days))
+        .join_from(
+            AlertWeek,
+            pending,
+            sa.and_(*(column == pending.c[column.key] for column in cells)),
+        )
+        .where(summed.device_days >= 0)  # for SQLite's INSERT … SELECT … ON CONFLICT
+        .group_by(*cells)
+    )
+    names = ["device_days", "days"]
+    stmt = upsert_into(AlertDmcWeek).from_select(["week", "region", "dmc_id", *names], devices)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["week", "region", "dmc_id"],
+            set_={name: stmt.excluded[name] for name in names},
+        )
+    )
 
 
 def has_pending() -> bool:
