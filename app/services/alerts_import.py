@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -59,7 +60,12 @@ MAX_LISTED_ERRORS = 1000
 # threads, each waiting for the GIL: 50,000 imported a million rows a fifth faster than
 # 20,000 (bench/alerts_bench.py), for some 10 MB more held (three batches at most).
 BATCH_SIZE = 50_000
-CONTROL = re.compile(r"[\x00-\x1f\x7f\ufffd" + NUL_MARK + "]")
+# C0 and C1 controls and the code points XML forbids: names end up in the SVG charts.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd\ufffe\uffff" + NUL_MARK + "]")
+# Distinct dates, codes and DMC spellings remembered; beyond this they are worked out each
+# time, so a file of junk cannot grow the import's memory.
+MAX_REMEMBERED = 20_000
+UK = ZoneInfo("Europe/London")
 DEVICE_TYPES = {t.value for t in DeviceType}
 
 
@@ -131,6 +137,16 @@ def _region(text: str) -> str | None:
     return folded if folded in ALERT_REGIONS else None
 
 
+def _remembered(memory: dict, key, work_out: Callable):
+    """memory[key], worked out and kept on first sight while memory is not full."""
+    found = memory.get(key)
+    if found is None:
+        found = work_out()
+        if len(memory) < MAX_REMEMBERED:
+            memory[key] = found
+    return found
+
+
 class _Dmcs:
     """DMC ids by the spelling an extract uses, matched to the catalogue (names, aliases and
     models ignoring case and spacing) and created on first sight."""
@@ -149,10 +165,7 @@ class _Dmcs:
         }
 
     def id_for(self, spelling: tuple[str, ...]) -> int | str:
-        found = self.by_spelling.get(spelling)
-        if found is None:
-            found = self.by_spelling[spelling] = self._resolve(*spelling)
-        return found
+        return _remembered(self.by_spelling, spelling, lambda: self._resolve(*spelling))
 
     def _resolve(self, device_type: str, maker: str, model: str, firmware: str) -> int | str:
         kind = device_type.strip().upper()
@@ -199,9 +212,9 @@ class _Checker:
         self.width = len(header)
         self.pick = itemgetter(*positions)
         self.dmcs = dmcs
-        self.today = date.today()
+        self.today = datetime.now(UK).date()  # extracts are dated in UK days
         self.days: dict[str, tuple[str, str, str] | str] = {}
-        self.codes: dict[str, str | None] = {}
+        self.codes: dict[str, str] = {}  # "" for a bad code
 
     def check(self, raw: list[str]) -> tuple | str:
         if len(raw) != self.width:
@@ -211,22 +224,15 @@ class _Checker:
             if not value.strip():
                 return f"missing {name}"
         day_text, region_text, code_text, kind, maker, model, firmware, alerts, devices = values
-        day = self.days.get(day_text)
-        if day is None:
-            day = self.days[day_text] = _parse_day(day_text, self.today)
+        day = _remembered(self.days, day_text, lambda: _parse_day(day_text, self.today))
         if isinstance(day, str):
             return day
         region = _region(region_text)
         if region is None:
             return f"unknown region {region_text.strip()[:20]!r} (north, central or south)"
-        code = self.codes.get(code_text, "")
-        if code == "":
-            code = self.codes[code_text] = normalise_alert_code(code_text)
-        if code is None:
+        code = _remembered(self.codes, code_text, lambda: normalise_alert_code(code_text) or "")
+        if not code:
             return f"bad alert code {code_text.strip()[:20]!r} (4 hex digits such as 8F35)"
-        dmc_id = self.dmcs.id_for((kind, maker, model, firmware))
-        if isinstance(dmc_id, str):
-            return dmc_id
         alert_count = _parse_count("alert_count", alerts)
         if isinstance(alert_count, str):
             return alert_count
@@ -235,6 +241,10 @@ class _Checker:
             return device_count
         if device_count == 0 and alert_count:
             return f"alert_count {alert_count} with device_count 0"
+        # Last: a row refused for its counts must not create a DMC.
+        dmc_id = self.dmcs.id_for((kind, maker, model, firmware))
+        if isinstance(dmc_id, str):
+            return dmc_id
         return (dmc_id, code, region, *day, alert_count, device_count)
 
 

@@ -162,6 +162,12 @@ BAD_ROWS = [
     (GOOD.replace(",100,10", ",100"), "wrong column count: 8 fields, expected 9"),
     (GOOD + ",extra", "wrong column count: 10 fields, expected 9"),
     (GOOD.replace("AM-E470", "AM-\x07E470"), "control character or invalid UTF-8 in model"),
+    # Not well-formed in XML, and the name is drawn into the SVG charts.
+    (GOOD.replace("AM-E470", "AM-\uffffE470"), "control character or invalid UTF-8 in model"),
+    (
+        GOOD.replace("Aldermoor", "Alder\x85moor"),
+        "control character or invalid UTF-8 in manufacturer",
+    ),
     (GOOD.replace("3.2.1", "3" * 41), "firmware longer than 40 characters"),
     (GOOD.replace("AM-E470", '"AM"E470'), "unreadable CSV"),
 ]
@@ -340,3 +346,11 @@ def test_an_import_interrupted_while_reading_keeps_whole_batches_only(app, cast)
         summary = import_rows(hand_checked_rows(), batch_size=10)
         assert (summary.inserted, summary.unchanged) == (52 - written, written)
         assert weekly_sums_agree_with_the_days()
+
+
+def test_a_row_refused_for_its_counts_creates_no_dmc(app, cast):
+    with app.app_context():
+        summary = import_rows([GOOD.replace("AM-E470", "AM-E999").replace(",100,10", ",-5,10")])
+        assert summary.errors == [RowError(2, "alert_count is negative (-5)")]
+        assert summary.new_dmcs == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AlertDmc)) == 0
