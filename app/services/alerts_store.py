@@ -276,14 +276,13 @@ def resum_pending() -> None:
         stored.day < pending.next_week,
     ]
     if conn.dialect.name == "postgresql":
-        # The same condition as an equality, so that PostgreSQL can hash-join when many
-        # weeks are pending (a whole file) instead of walking each DMC's days per week.
-        same_week.append(pending.week == _monday(stored.day))
-        conn.exec_driver_sql("ANALYZE alert_week_pending")
-        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        # Sum in a hash table: the planner's sort of a million joined rows spilled to disk
-        # and took a quarter of the re-sum.
+        # Walk the pending groups in their key's order, each one's days a range of the
+        # stored key, and sum them as they come: no sort of the joined rows (a million for a
+        # whole file; the planner's sort of them spilled to disk), and the sums are written
+        # in week order, so that the dashboard's few weeks lie together on disk (sums
+        # written in hash order, every week on every page, took its p95 from 230 to 320 ms).
         conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL enable_memoize = off")  # no group is read twice
     totals = (sa.func.sum(stored.alert_count), sa.func.sum(stored.device_count), sa.func.count())
     sums = (
         sa.select(*group, *totals)
@@ -291,6 +290,7 @@ def resum_pending() -> None:
         # SQLite reads "INSERT … SELECT … ON CONFLICT" ambiguously without a WHERE.
         .where(stored.alert_count >= 0)
         .group_by(*group)
+        .order_by(*group)
     )
     names = ["alert_count", "device_days", "days"]
     stmt = upsert_into(AlertWeek).from_select([*GROUP, *names], sums)
