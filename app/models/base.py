@@ -1,15 +1,24 @@
-"""Small shared column helpers."""
+"""Small shared column helpers, and the clock: the database stores naive UTC; people
+and editions count in UK days."""
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+
+UK = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def uk_date(moment: datetime | None) -> date | None:
+    """The UK calendar day of a stored (naive UTC) moment."""
+    return moment.replace(tzinfo=UTC).astimezone(UK).date() if moment else None
 
 
 class LabelledEnum(enum.StrEnum):

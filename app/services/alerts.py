@@ -119,14 +119,17 @@ class DmcFigures:
         return self.latest / self.previous - 1
 
 
-def _filtered(stmt: sa.Select, view: View, first: date, dmc_ids: list[int] | None) -> sa.Select:
-    stmt = stmt.where(AlertWeek.week >= first, AlertWeek.week <= view.ending)
+def _filtered(
+    stmt: sa.Select, view: View, first: date, dmc_ids: list[int] | None, table=AlertWeek
+) -> sa.Select:
+    """The view's weeks, region and DMCs, and its alert code where `table` has codes."""
+    stmt = stmt.where(table.week >= first, table.week <= view.ending)
     if view.region:
-        stmt = stmt.where(AlertWeek.region == view.region)
-    if view.alert_code:
-        stmt = stmt.where(AlertWeek.alert_code == view.alert_code)
+        stmt = stmt.where(table.region == view.region)
+    if view.alert_code and hasattr(table, "alert_code"):
+        stmt = stmt.where(table.alert_code == view.alert_code)
     if dmc_ids is not None:
-        stmt = stmt.where(AlertWeek.dmc_id.in_(dmc_ids))
+        stmt = stmt.where(table.dmc_id.in_(dmc_ids))
     return stmt
 
 
@@ -137,13 +140,7 @@ def _ratio(numerator, denominator):
 def _exposure(view: View, first: date, keys: list, dmc_ids: list[int] | None) -> sa.Subquery:
     """(keys…, device_days, devices): the DMCs' Devices counted each day, whatever alert
     codes were chosen (AlertDmcWeek)."""
-    e = AlertDmcWeek
-    cells = sa.select(e).where(e.week >= first, e.week <= view.ending)
-    if view.region:
-        cells = cells.where(e.region == view.region)
-    if dmc_ids is not None:
-        cells = cells.where(e.dmc_id.in_(dmc_ids))
-    cells = cells.subquery()
+    cells = _filtered(sa.select(AlertDmcWeek), view, first, dmc_ids, AlertDmcWeek).subquery()
     # Devices a day per region over the weeks, then added up over the regions.
     per_region = [cells.c[column.key] for column in keys if column.key != "region"]
     regions = (

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -34,7 +33,7 @@ from app.models import (
     User,
 )
 from app.models.alerts import ALERT_REGIONS
-from app.models.base import utcnow
+from app.models.base import uk_date, utcnow
 from app.services import alerts_store, audit, policy
 from app.services.csv_input import NUL_MARK, RowError, numbered_rows, text_lines
 from app.services.report_data import normalise_alert_code
@@ -65,7 +64,6 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd\ufffe\uffff" + NUL_MARK + "]")
 # Distinct dates, codes and DMC spellings remembered; beyond this they are worked out each
 # time, so a file of junk cannot grow the import's memory.
 MAX_REMEMBERED = 20_000
-UK = ZoneInfo("Europe/London")
 DEVICE_TYPES = {t.value for t in DeviceType}
 
 
@@ -137,14 +135,19 @@ def _region(text: str) -> str | None:
     return folded if folded in ALERT_REGIONS else None
 
 
-def _remembered(memory: dict, key, work_out: Callable):
-    """memory[key], worked out and kept on first sight while memory is not full."""
-    found = memory.get(key)
-    if found is None:
-        found = work_out()
-        if len(memory) < MAX_REMEMBERED:
-            memory[key] = found
-    return found
+class _Remembered(dict):
+    """A value per key, worked out on first sight and kept while there is room; the rows'
+    dates, codes and DMCs repeat, so most lookups are a plain dict hit."""
+
+    def __init__(self, work_out: Callable):
+        super().__init__()
+        self.work_out = work_out
+
+    def __missing__(self, key):
+        found = self.work_out(key)
+        if len(self) < MAX_REMEMBERED:
+            self[key] = found
+        return found
 
 
 class _Dmcs:
@@ -153,7 +156,8 @@ class _Dmcs:
 
     def __init__(self, summary: AlertImportSummary):
         self.summary = summary
-        self.by_spelling: dict[tuple[str, ...], int | str] = {}
+        # DMC id, or why the spelling is refused.
+        self.by_spelling = _Remembered(lambda spelling: self._resolve(*spelling))
         # (id, name), not the ORM objects, which each commit of a new DMC would expire.
         self.makers: dict[str, tuple[int, str]] = {}
         for maker in db.session.scalars(sa.select(Manufacturer)):
@@ -165,7 +169,7 @@ class _Dmcs:
         }
 
     def id_for(self, spelling: tuple[str, ...]) -> int | str:
-        return _remembered(self.by_spelling, spelling, lambda: self._resolve(*spelling))
+        return self.by_spelling[spelling]
 
     def _resolve(self, device_type: str, maker: str, model: str, firmware: str) -> int | str:
         kind = device_type.strip().upper()
@@ -212,9 +216,9 @@ class _Checker:
         self.width = len(header)
         self.pick = itemgetter(*positions)
         self.dmcs = dmcs
-        self.today = datetime.now(UK).date()  # extracts are dated in UK days
-        self.days: dict[str, tuple[str, str, str] | str] = {}
-        self.codes: dict[str, str] = {}  # "" for a bad code
+        today = uk_date(utcnow())  # extracts are dated in UK days
+        self.days = _Remembered(lambda text: _parse_day(text, today))
+        self.codes = _Remembered(lambda text: normalise_alert_code(text) or "")  # "" if bad
 
     def check(self, raw: list[str]) -> tuple | str:
         if len(raw) != self.width:
@@ -224,13 +228,13 @@ class _Checker:
             if not value.strip():
                 return f"missing {name}"
         day_text, region_text, code_text, kind, maker, model, firmware, alerts, devices = values
-        day = _remembered(self.days, day_text, lambda: _parse_day(day_text, self.today))
+        day = self.days[day_text]
         if isinstance(day, str):
             return day
         region = _region(region_text)
         if region is None:
             return f"unknown region {region_text.strip()[:20]!r} (north, central or south)"
-        code = _remembered(self.codes, code_text, lambda: normalise_alert_code(code_text) or "")
+        code = self.codes[code_text]
         if not code:
             return f"bad alert code {code_text.strip()[:20]!r} (4 hex digits such as 8F35)"
         alert_count = _parse_count("alert_count", alerts)

@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Edition, EditionStatus, User
-from app.models.base import utcnow
+from app.models.base import uk_date, utcnow
 from app.services import audit, notifications, outbox, policy, publication_render
 from app.services.errors import NotFound, ValidationFailed, found
-from app.services.publication_records import Month, select_records, uk_date
+from app.services.publication_records import Month, select_records
 from app.services.publication_store import read_verified, store
 
 BUILD_JOB = "publication.build"

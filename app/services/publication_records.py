@@ -10,19 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import CspRegion, FixType, Report, ReportKind, ReportRevision, ReportState
-from app.models.base import utcnow
+from app.models.base import UK, uk_date, utcnow
 from app.models.publications import month_label
 from app.services import policy
 from app.services.errors import ValidationFailed
 
-UK = ZoneInfo("Europe/London")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 FIX_FIELDS = ("fix_type", "fix_firmware", "fix_description")
 S = ReportState
@@ -79,10 +77,6 @@ class Month:
 
     def holds(self, moment: datetime | None) -> bool:
         return moment is not None and self.starts <= moment < self.ends
-
-
-def uk_date(moment: datetime | None) -> date | None:
-    return moment.replace(tzinfo=UTC).astimezone(UK).date() if moment else None
 
 
 def finished_months(count: int = 24) -> list[Month]:
