@@ -73,6 +73,9 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "60 per minute"),
         "OUTBOX_DRAIN_AFTER_REQUEST": _bool("OUTBOX_DRAIN_AFTER_REQUEST", env == "development"),
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        # How long a drain holds a message it is applying; longer than any handler takes
+        # (SMTP times out after 20 s), or a slow drain's message is taken over and sent again.
+        "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 300),
         "SESSION_HOURS": _int("SESSION_HOURS", 12),
         "AUDIT_PAGE_SIZE": _int("AUDIT_PAGE_SIZE", 50),
         "REVIEW_WORKING_DAYS": _int("REVIEW_WORKING_DAYS", 10),

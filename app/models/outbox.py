@@ -34,3 +34,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    # The lease of the drain applying this message now (docs/decisions.md): set by a
+    # conditional UPDATE committed before the work starts, cleared when it ends. A drain
+    # that dies leaves it; the message is due again once `claimed_until` has passed.
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    claimed_until: Mapped[datetime | None]
