@@ -45,14 +45,15 @@ class AlertDmc(db.Model):
 
     @property
     def label(self) -> str:
-        return (
-            f"{self.manufacturer} {self.model} ({self.device_type.value}) firmware {self.firmware}"
-        )
+        """How rankings, lists, charts and CSVs name a DMC: by its model codes alone. Beside
+        a rank, a manufacturer's name reads as a league table of manufacturers, which the
+        register must never publish (docs/decisions.md); the DMC's own page names it."""
+        return f"{self.model} ({self.device_type.value}) firmware {self.firmware}"
 
     @property
-    def short_label(self) -> str:
-        """For chart axes, where the manufacturer's name would crowd out the rest."""
-        return f"{self.model} ({self.device_type.value}) {self.firmware}"
+    def full_label(self) -> str:
+        """With the manufacturer: the DMC's own page, and a draft report started from it."""
+        return f"{self.manufacturer} {self.label}"
 
 
 class AlertVolume(db.Model):

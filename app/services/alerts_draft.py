@@ -37,14 +37,14 @@ class AlertsDraft:
     def note(self) -> str:
         """The draft's first history entry."""
         return (
-            f"Pre-filled from the alert volumes of DMC {self.dmc.label}. To check before "
+            f"Pre-filled from the alert volumes of DMC {self.dmc.full_label}. To check before "
             f"submitting: {', '.join(self.to_check)}."
         )
 
     @property
     def message(self) -> str:
         return (
-            f"Draft report created from the alert profile of {self.dmc.label}. Check "
+            f"Draft report created from the alert profile of {self.dmc.full_label}. Check "
             f"{', '.join(self.to_check)}, then save the draft: it can be submitted once saved."
         )
 
@@ -52,7 +52,7 @@ class AlertsDraft:
 def _description(profile: alerts.Profile, codes: list[str]) -> str:
     view = profile.view
     lines = [
-        f"Alert volumes from the superfluous alerts tracker for {profile.dmc.label}, "
+        f"Alert volumes from the superfluous alerts tracker for {profile.dmc.full_label}, "
         f"{view.describe()}.",
         "",
     ]
@@ -104,7 +104,7 @@ def _report_input(profile: alerts.Profile) -> ReportInput:
         kind=ReportKind.issue.value,
         occurrence=Occurrence.consistent.value,
         impact=Impact.low.value,
-        title=f"Superfluous alerts {', '.join(codes[:3])} from {dmc.label}"[:200],
+        title=f"Superfluous alerts {', '.join(codes[:3])} from {dmc.full_label}"[:200],
         description=_description(profile, codes),
         devices=found,
         regions=["all"] if len(regions) == len(ALERT_REGIONS) else regions,
@@ -122,7 +122,7 @@ def draft_from_dmc(*, actor: User, dmc_id: int, view: alerts.View) -> AlertsDraf
     profile = alerts.dmc_profile(actor, dmc_id, view)
     if not profile.rows:
         raise ValidationFailed(
-            f"{profile.dmc.label} has no alert volumes in the period chosen; choose a period "
+            f"{profile.dmc.full_label} has no alert volumes in the period chosen; choose a period "
             "with volumes before starting a report from them."
         )
     values = checked_values(_report_input(profile))

@@ -28,7 +28,7 @@ DMC_TABLES = ("profile", "trend")
 
 def _headings(column: Column) -> list[str]:
     if column.kind == "dmc":
-        return ["Device type", "Manufacturer", "Model", "Firmware"]
+        return ["Device type", "Model", "Firmware"]
     if column.kind == "code":
         return ["Alert code", "Alert name"]
     if column.kind == "change":

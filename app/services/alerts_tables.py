@@ -192,7 +192,7 @@ def profile_table(profile: Profile) -> Table:
 def top_chart(board: Dashboard, table: Table) -> Markup:
     bars = [
         alerts_chart.Bar(
-            label=entry.dmc.short_label,
+            label=entry.dmc.label,
             value=entry.rate,
             text=format_rate(entry.rate),
             over=entry.rate > board.threshold,
@@ -232,5 +232,6 @@ def trend_chart(entry: DmcFigures, table: Table, threshold: float, chart_id: str
 
 
 def dmc_cells(dmc: AlertDmc) -> list[str]:
-    """A DMC in a CSV: its parts, in separate columns."""
-    return [dmc.device_type.value, dmc.manufacturer, dmc.model, dmc.firmware]
+    """A DMC in a CSV: the parts of its label, in separate columns (no manufacturer, as on
+    the page: AlertDmc.label)."""
+    return [dmc.device_type.value, dmc.model, dmc.firmware]

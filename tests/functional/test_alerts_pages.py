@@ -20,6 +20,8 @@ from app.services.errors import ValidationFailed
 from tests.functional.test_report_pages import client_for
 from tests.support.alerts import (
     DMC_A,
+    DMC_B,
+    DMC_C,
     GOOD_ROW,
     extract,
     figure_titles,
@@ -73,17 +75,12 @@ def test_the_ranking_chart_and_its_table_show_the_same_figures(app, cast):
     (caption, rows), *_ = tables(html)
     assert caption.startswith("DMCs with the most alerts per device: 2 weeks")
     assert [(row[0], row[1], row[4]) for row in rows] == [
-        ("1", "Aldermoor Metering Ltd AM-E470 (ESME) firmware 3.2.1", "8.32"),
-        ("2", "Corriemoor Comms Ltd CC-CH3N (CHF) firmware 0x01020400", "7.00"),
-        ("3", "Brackenfield Devices BF-ES2 (ESME) firmware 1.0", "0.500"),
+        ("1", "AM-E470 (ESME) firmware 3.2.1", "8.32"),
+        ("2", "CC-CH3N (CHF) firmware 0x01020400", "7.00"),
+        ("3", "BF-ES2 (ESME) firmware 1.0", "0.500"),
     ]
     assert figure_titles(charts["chart-top"], "bar") == [
-        f"{model} ({kind}) {firmware}: {row[4]} alerts per device per day"
-        for (kind, _, model, firmware), row in zip(
-            [DMC_A, ("CHF", "", "CC-CH3N", "0x01020400"), ("ESME", "", "BF-ES2", "1.0")],
-            rows,
-            strict=True,
-        )
+        f"{row[1]}: {row[4]} alerts per device per day" for row in rows
     ]
     assert rows[0][5:] == ["11.1", "+103%"] and rows[1][6] == "new this week"
 
@@ -112,8 +109,8 @@ def test_choosing_a_region_and_an_alert_code(app, cast):
     assert re.search(r'<option selected value="north">|<option value="north" selected>', html)
     (_, rows), *_ = tables(html)
     assert [(row[1], row[4]) for row in rows] == [
-        ("Aldermoor Metering Ltd AM-E470 (ESME) firmware 3.2.1", "15.0"),
-        ("Brackenfield Devices BF-ES2 (ESME) firmware 1.0", "0.500"),
+        ("AM-E470 (ESME) firmware 3.2.1", "15.0"),
+        ("BF-ES2 (ESME) firmware 1.0", "0.500"),
     ]
 
 
@@ -146,7 +143,6 @@ def test_the_ranking_downloads_as_csv_with_the_figures_shown(app, cast):
     assert rows[0] == [
         "Rank",
         "Device type",
-        "Manufacturer",
         "Model",
         "Firmware",
         "Devices a day",
@@ -155,7 +151,17 @@ def test_the_ranking_downloads_as_csv_with_the_figures_shown(app, cast):
         "Latest week",
         "Change on the week before (%)",
     ]
-    assert rows[1] == ["1", *DMC_A, "20.0", "2330", "8.3214", "11.1429", "102.6"]
+    assert rows[1] == [
+        "1",
+        "ESME",
+        "AM-E470",
+        "3.2.1",
+        "20.0",
+        "2330",
+        "8.3214",
+        "11.1429",
+        "102.6",
+    ]
     assert rows[2][-1] == "new this week"
     assert (
         rows[4] == []
@@ -167,6 +173,33 @@ def test_the_ranking_downloads_as_csv_with_the_figures_shown(app, cast):
             sa.select(AuditEvent).where(AuditEvent.action == "alerts.exported")
         )
         assert event.object_id == "alerts-top-2w-2025-03-10.csv"
+
+
+def test_rankings_name_dmcs_by_model_codes_and_only_the_dmc_page_names_the_manufacturer(app, cast):
+    """No manufacturer beside a rank (a league table of manufacturers): not in the ranking
+    or the list above the threshold, their charts and CSVs, nor the dashboard's trends."""
+    makers = [dmc[1] for dmc in (DMC_A, DMC_B, DMC_C)]
+    # The whole name, and its first word (as a reader would still recognise it).
+    names = [n for maker in makers for n in (maker, maker.split()[0])]
+    client = client_for(app, cast, "other_party")
+    dashboard = text(client.get(f"/alerts/?{VIEW_ARGS}"))
+    downloads = {
+        path: client.get(f"{path}?{VIEW_ARGS}").get_data(as_text=True)
+        for path in ("/alerts/top.csv", "/alerts/above.csv")
+    }
+    ranked, above = tables(dashboard)[:2]
+    assert len(ranked[1]) == 3 and len(above[1]) == 2  # the figures are there ...
+    assert (
+        "AM-E470 (ESME) firmware 3.2.1" in dashboard and "AM-E470" in downloads["/alerts/top.csv"]
+    )
+    for name in names:  # ... and no manufacturer anywhere on the page or in its downloads
+        assert name not in dashboard, name
+        for path, body in downloads.items():
+            assert name not in body, (path, name)
+    for model, dmc in (("AM-E470", DMC_A), ("CC-CH3N", DMC_C)):
+        page = text(client.get(f"/alerts/dmc/{dmc_id(app, model)}?{VIEW_ARGS}"))
+        assert f"<h1>{dmc[1]} {model} ({dmc[0]}) firmware {dmc[3]}</h1>" in page
+        assert f'<dd class="col-sm-9">{dmc[1]}' in page
 
 
 def test_every_table_downloads(app, cast):
@@ -182,13 +215,7 @@ def test_every_table_downloads(app, cast):
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(app, cast):
     with app.app_context():
-        import_rows(
-            [
-                GOOD_ROW.replace("Aldermoor Metering Ltd", '=HYPERLINK("x")').replace(
-                    "AM-E470", "@SUM(A1)"
-                )
-            ]
-        )
+        import_rows([GOOD_ROW.replace("AM-E470", '=HYPERLINK("x")').replace("3.2.1", "@SUM(A1)")])
     rows = read_csv(client_for(app, cast, "other_party").get(f"/alerts/top.csv?{VIEW_ARGS}"))
     hostile = next(row for row in rows if row and row[3].endswith("SUM(A1)"))
     assert hostile[2:4] == ['\'=HYPERLINK("x")', "'@SUM(A1)"]
