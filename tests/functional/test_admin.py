@@ -255,3 +255,24 @@ def test_outbox_page_shows_failures_and_retries(app, client, login_as):
     with app.app_context():
         message = db.session.get(OutboxMessage, message_id)
         assert (message.status, message.attempts) == (OutboxStatus.pending, 0)
+
+
+def test_a_message_a_drain_holds_is_shown_and_retrying_it_leaves_the_lease(app, client, login_as):
+    login_as("admin")
+    until = utcnow() + timedelta(minutes=5)
+    with app.app_context():
+        message = OutboxMessage(
+            kind="email",
+            payload={"to": "a@b.test", "subject": "s", "body": "b"},
+            claimed_by="host:4242:abc",
+            claimed_until=until,
+        )
+        db.session.add(message)
+        db.session.commit()
+        message_id = message.id
+    page = html(client.get("/admin/outbox"))
+    assert f"being applied by drain host:4242:abc until {until:%H:%M:%S} UTC" in page
+    client.post(f"/admin/outbox/{message_id}/retry")
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.claimed_by, message.claimed_until) == ("host:4242:abc", until)
