@@ -38,6 +38,7 @@ from app.services.report_data import (
 from app.services.reports import check_version, commit, find_by_reference, get_visible
 
 S = ReportState
+REJECT_GROUND_MESSAGE = "Choose why the report is rejected."
 OPEN_STATES = (S.submitted, S.in_validation, S.info_requested, S.manufacturer_review, S.approved)
 SORTS = {
     "oldest": (Report.submitted_at.asc(),),
@@ -199,7 +200,9 @@ def reject(
     try:
         ground = RejectionGround(ground)
     except ValueError:
-        raise ValidationFailed("Choose why.", field_errors={"ground": ["Choose why."]}) from None
+        raise ValidationFailed(
+            REJECT_GROUND_MESSAGE, field_errors={"ground": [REJECT_GROUND_MESSAGE]}
+        ) from None
     reason = _required(reason, "reason", "Give the reason; the reporter will see it.")
     original = None
     if ground == RejectionGround.duplicate:

@@ -1,11 +1,20 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields import StringField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from app.blueprints.forms import optional_int, options
 from app.blueprints.report_form import ReportForm
 from app.models import CspRegion, DeviceType, RejectionGround, ReportKind, ReportState
+from app.services.validation import REJECT_GROUND_MESSAGE
 
 
 class QueueFilterForm(FlaskForm):
@@ -65,7 +74,12 @@ class RequestInfoForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    ground = SelectField("Why is it rejected?", choices=options(RejectionGround.choices()))
+    # No ground is chosen for the validator: a pre-set one would be filed by a skipped click.
+    ground = RadioField(
+        "Why is it rejected?",
+        choices=options(RejectionGround.choices()),
+        validators=[InputRequired(REJECT_GROUND_MESSAGE)],
+    )
     duplicate_of = StringField(
         "Duplicate of (reference)", description="Only for duplicates, e.g. IDR-2026-00012."
     )
