@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from app.services.publication_records import EditionRecord
 
 AUTHOR = "Issues & Defects Register (SEC modification MP137)"
+# The first cell of the CSV's first row, the alerts exports' label for the same text.
+DISCLAIMER_HEADING = "Disclaimer"
 
 
 def _joined(values: list[str]) -> str:
@@ -74,10 +76,14 @@ DETAIL_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
 CSV_COLUMNS = SUMMARY_COLUMNS + DETAIL_COLUMNS
 
 
-def render_csv(records: list[EditionRecord]) -> bytes:
-    """The same records with a header row; formula-looking cells neutralised (csv_output)."""
+def render_csv(records: list[EditionRecord], disclaimer: str) -> bytes:
+    """The disclaimer row first (`Disclaimer`, its text: a file passed on alone still carries
+    it, and a loader skips one row), then the header row and the records; formula-looking
+    cells neutralised (csv_output)."""
     rows = ([value(record) for _, value in CSV_COLUMNS] for record in records)
-    return csv_bytes([[heading for heading, _ in CSV_COLUMNS], *rows])
+    return csv_bytes(
+        [[DISCLAIMER_HEADING, disclaimer], [heading for heading, _ in CSV_COLUMNS], *rows]
+    )
 
 
 # --- PDF ----------------------------------------------------------------------------------

@@ -132,10 +132,11 @@ def test_the_csv_round_trips_awkward_text_and_neutralises_formulas(app, january)
     edition = build(app)
     data = stored(app, edition, "csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    rows = csv_rows(data)
     header = [heading for heading, _ in publication_render.CSV_COLUMNS]
-    assert rows[0] == header
-    by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert rows[0] == ["Disclaimer", app.config["DISCLAIMER"]]
+    assert rows[1] == header
+    by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[2:]}
     assert sorted(by_reference) == sorted(january["selected"])
     tricky = by_reference[january["tricky"]]
     assert tricky["Title"] == TRICKY_TITLE
@@ -152,6 +153,21 @@ def test_the_csv_round_trips_awkward_text_and_neutralises_formulas(app, january)
     # Summary columns are the PDF summary table's, in the same order.
     summary = [heading for heading, _ in publication_render.SUMMARY_COLUMNS]
     assert header[: len(summary)] == summary
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_the_csv_carries_the_disclaimer_once_in_its_first_row(app, january):
+    """Every other export carries the disclaimer; the edition's CSV did not (issue 14, 7a).
+    A configured wording with commas, quotes and a line break comes back as one cell."""
+    app.config["DISCLAIMER"] = 'Information only, "as is";\nno recommendation is made.'
+    data = stored(app, build(app), "csv").read_bytes()
+    rows = csv_rows(data)
+    assert rows[0] == ["Disclaimer", app.config["DISCLAIMER"]]
+    assert rows[1][0] == "Reference"
+    assert data.decode("utf-8-sig").count("no recommendation is made.") == 1
 
 
 @pytest.mark.parametrize(
@@ -177,8 +193,11 @@ def test_an_empty_month_makes_an_edition_that_says_so(app):
     text = normalised("\n".join(p.extract_text() for p in reader.pages))
     assert "No record of the register was published, revised or withdrawn in June 2024" in text
     assert edition.record_count == 0 and reader.outline == []
-    rows = stored(app, edition, "csv").read_bytes().decode("utf-8-sig").splitlines()
-    assert len(rows) == 1  # the header alone
+    rows = csv_rows(stored(app, edition, "csv").read_bytes())
+    assert rows == [
+        ["Disclaimer", app.config["DISCLAIMER"]],
+        [heading for heading, _ in publication_render.CSV_COLUMNS],
+    ]  # the disclaimer and the header alone
 
 
 def test_rendering_fetches_nothing_but_files_under_static(app):
