@@ -45,9 +45,20 @@ SUMMARY_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
     ("Manufacturers", lambda r: _joined(r.manufacturers)),
     ("Fix type", lambda r: r.fix_type),
 ]
+
+
 # The rest of each record, as the PDF's record sections show it.
+def _fix_check(record: EditionRecord) -> str:
+    """Yes for every record listed; No marks a revision notice (the record leaves the list
+    of identified fixes); empty for a withdrawal notice, which shows no fix."""
+    if record.withdrawn:
+        return ""
+    return "Yes" if record.fix_checked else "No"
+
+
 DETAIL_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
     ("Fix added or changed in month", lambda r: "Yes" if r.fix_changed else "No"),
+    ("Fix checked by the DCC", _fix_check),
     ("Title", lambda r: r.title),
     (
         "DMC (device type | manufacturer | model | hardware | firmware)",

@@ -1,6 +1,5 @@
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -108,7 +107,27 @@ class AdoptFixForm(ActionForm):
     submit = SubmitField("Use this fix in the report")
 
 
+def fix_check_field(description: str) -> RadioField:
+    """The validator's answer on a report's fix. Nothing is chosen for them: "yes" sends the
+    fix to SECAS's monthly edition, so it must be said on purpose. The service decides
+    when an answer is needed."""
+    return RadioField(
+        "Has the DCC checked the fix?",
+        choices=options([("yes", "Yes, the fix has been checked"), ("no", "No, not yet")]),
+        validators=[Optional()],
+        description=description,
+    )
+
+
+def answer(field: RadioField) -> bool | None:
+    """A yes/no radio's answer; None when it was left unanswered."""
+    return {"yes": True, "no": False}.get(field.data)
+
+
 class ApproveForm(ActionForm):
+    fix_checked = fix_check_field(
+        "Only a fix the DCC has checked goes into SECAS's monthly edition."
+    )
     submit = SubmitField("Approve for publication")
 
 
@@ -125,7 +144,10 @@ class WithdrawForm(ActionForm):
 
 
 class ValidatorReportForm(ReportForm):
-    fix_validated = BooleanField("The DCC has validated this fix")
+    fix_validated = fix_check_field(
+        "Leave unanswered to keep it as it is. A changed fix counts as not checked until "
+        "you answer Yes."
+    )
     note = TextAreaField(
         "Note for the history",
         description="Why you changed it. For a published record this is the revision note "
