@@ -39,7 +39,10 @@ def _day(value: date | None) -> str:
 # The summary table of the PDF and the first columns of the CSV: (heading, value).
 SUMMARY_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
     ("Reference", lambda r: r.reference),
-    ("Change in month", lambda r: r.change),
+    (
+        "Change in month",
+        lambda r: r.change + (" (notice: no checked fix)" if r.fix_withdrawn else ""),
+    ),
     ("Kind", lambda r: r.kind),
     ("Device types", lambda r: _joined(r.device_types)),
     ("Manufacturers", lambda r: _joined(r.manufacturers)),
