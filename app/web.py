@@ -188,6 +188,8 @@ EVENT_LABELS = {
 
 
 def _change_text(value) -> str:
+    if isinstance(value, bool):  # the yes/no flags: security-sensitive, fix checked
+        return "Yes" if value else "No"
     if value in (None, "", []):
         return "(empty)"
     if isinstance(value, list):

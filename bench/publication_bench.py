@@ -150,7 +150,6 @@ def add_records(count: int) -> None:
     start = datetime(2025, 3, 3, 9)
     for n in range(count):
         at = start + timedelta(minutes=60 * n // max(count // 500, 1))
-        fixed = rng.random() < 2 / 3
         report = Report(
             reference=f"IDR-2025-{n + 1:05d}",
             state=ReportState.published,
@@ -163,9 +162,11 @@ def add_records(count: int) -> None:
             impact=Impact.medium,
             regions=rng.sample(["north", "central", "south"], rng.randint(1, 2)),
             alert_codes=rng.sample(ALERTS, rng.randint(0, 3)),
-            fix_type=rng.choice(list(FixType)) if fixed else None,
-            fix_firmware=rng.choice(["3.3.0", "1.2.0", ""]) if fixed else "",
-            fix_description=words(rng, rng.randint(15, 40)) if fixed else "",
+            # An edition lists only records with a fix the DCC has checked (decisions.md).
+            fix_type=rng.choice(list(FixType)),
+            fix_firmware=rng.choice(["3.3.0", "1.2.0", ""]),
+            fix_description=words(rng, rng.randint(15, 40)),
+            fix_validated=True,
             published_at=at,
             first_published_at=at,
             submitted_at=at - timedelta(days=20),

@@ -25,10 +25,12 @@ def take_to(
     author: User,
     validator: User,
     responders: Sequence[User] = (),
+    fix_checked: bool = True,
 ) -> Report:
     """Create a report as `author` and walk it to `target`. On the way through manufacturer
     review each responder agrees; the draft path is submit, start, then the target's
-    branch (info_requested and rejected leave validation early)."""
+    branch (info_requested and rejected leave validation early). On approval the validator
+    says the fix has been checked (`fix_checked`), when there is one."""
     target = S(target)
     report = reports.create_draft(actor=author, data=data)
     if target == S.draft:
@@ -68,7 +70,12 @@ def take_to(
                 data=review.ResponseInput(response="agree"),
                 seen_version=report.version,
             )
-    report = validation.approve(actor=validator, key=key, seen_version=report.version)
+    report = validation.approve(
+        actor=validator,
+        key=key,
+        seen_version=report.version,
+        fix_checked=fix_checked if report.has_fix else None,
+    )
     if target == S.approved:
         return report
     report = validation.publish(actor=validator, key=key, seen_version=report.version)
@@ -251,6 +258,10 @@ DEMO_REPORTS = [
             "regions": ["central"],
             "occurrence": "subset_of_estate",
             "impact": "high",
+            # A checked fix: the edition listed it, so its withdrawal is a notice.
+            "fix_type": "configuration_change",
+            "fix_description": "Send the meter's phase configuration again from the head-end.",
+            "fix_source": "Reporter's own investigation",
         },
     ),
     (
@@ -314,6 +325,11 @@ DEMO_REPORTS += [
             "regions": ["central"],
             "occurrence": "consistent",
             "impact": "low",
+            "fix_type": "firmware_update",
+            "fix_firmware": "1.1.2",
+            "fix_description": "Update the CHF to firmware 1.1.2, which keeps the HAN up "
+            "while new firmware is activated.",
+            "fix_source": "Corriemoor release note 1.1.2",
         },
     ),
     (
@@ -382,6 +398,7 @@ def _spread_history(
                 data=ReportInput(**values),
                 note="The manufacturer replaced the fixing firmware 3.3.0 with 3.3.1.",
                 seen_version=report.version,
+                fix_checked=True,  # the DCC checked the new release too
             )
         elif step == "withdraw":
             report = validation.withdraw(

@@ -262,6 +262,7 @@ def build_edition(edition_id: int) -> Edition | None:
         month = Month.parse(edition.month)
         records = select_records(month)
         issued_at = utcnow()
+        disclaimer = current_app.config["DISCLAIMER"]
         pdf, pages = publication_render.render_pdf(
             records=records,
             month_key=month.key,
@@ -270,11 +271,11 @@ def build_edition(edition_id: int) -> Edition | None:
             issued_on=uk_date(issued_at),
             issued_at=issued_at,
             reason=edition.reason,
-            disclaimer=current_app.config["DISCLAIMER"],
+            disclaimer=disclaimer,
         )
         files = [
             store(edition, "pdf", pdf, written),
-            store(edition, "csv", publication_render.render_csv(records), written),
+            store(edition, "csv", publication_render.render_csv(records, disclaimer), written),
         ]
         finished = db.session.execute(
             sa.update(Edition)

@@ -1,6 +1,9 @@
-"""What a monthly edition holds (DESIGN §6): the public records whose fix was added or
-changed, or which were published, revised or withdrawn, in a UK calendar month, each as it
-stood at the end of that month.
+"""What a monthly edition holds: MP137 passes SECAS "incidences where a fix has been
+identified" each month (decisions.md, narrowing DESIGN §6). So an edition holds the public
+records with an identified fix (given, and checked by the DCC) that were published or
+revised (which covers a fix added or changed) in a UK calendar month, each as it stood at
+the end of that month; and notices correcting what earlier editions listed: a listed record
+withdrawn in the month, or revised so that it no longer has an identified fix.
 
 Months are UK calendar months (Europe/London), as SECAS publishes them.
 """
@@ -108,6 +111,9 @@ class EditionRecord:
     reference: str
     change: str  # what happened in the month: Published, Revised or Withdrawn
     fix_changed: bool = False
+    # The fix shown was checked by the DCC. False only in a revision notice: a record an
+    # earlier edition listed that has no identified fix any more.
+    fix_checked: bool = False
     withdrawn_on: date | None = None
     withdrawal_reason: str = ""
     kind: str = ""
@@ -129,6 +135,11 @@ class EditionRecord:
         return self.withdrawn_on is not None
 
     @property
+    def fix_withdrawn(self) -> bool:
+        """A revision notice: listed before with an identified fix, which it has no more."""
+        return not self.withdrawn and not self.fix_checked
+
+    @property
     def device_types(self) -> list[str]:
         return list(dict.fromkeys(d.device_type for d in self.devices))
 
@@ -148,6 +159,18 @@ def _fix(content: dict) -> tuple:
     return tuple(content.get(name) or "" for name in FIX_FIELDS)
 
 
+def fix_identified(content: dict) -> bool:
+    """A published revision's content has "a fix identified" (MP137): a fix is given and
+    the DCC had checked it. Revisions stored before the check was recorded have no
+    `fix_validated` and count as unchecked."""
+    return bool(content.get("fix_type")) and bool(content.get("fix_validated"))
+
+
+def _listed(content: dict) -> bool:
+    """An edition issued with this content listed the record."""
+    return fix_identified(content) and not content.get("security_sensitive")
+
+
 def _edition_record(report: Report, month: Month) -> EditionRecord | None:
     shown = [r for r in report.revisions if r.at < month.ends]
     if not shown:
@@ -157,15 +180,22 @@ def _edition_record(report: Report, month: Month) -> EditionRecord | None:
     if not policy.in_public_edition(report, content):
         return None
     in_month = [r for r in shown if month.holds(r.at)]
-    if month.holds(report.withdrawn_at):
+    before = [r for r in shown if r.at < month.starts]
+    # The latest content an earlier edition showed: each month's edition shows the last
+    # revision of its month, so this is what SECAS's list holds for the record now.
+    listed_before = bool(before) and _listed(before[-1].snapshot or {})
+    withdrawn_in_month = month.holds(report.withdrawn_at)
+    identified = fix_identified(content)
+    if not ((in_month and identified) or (listed_before and (in_month or withdrawn_in_month))):
+        return None
+    if withdrawn_in_month:
         change = "Withdrawn"
     elif any(r.number == 1 for r in in_month):
         change = "Published"
     else:
         change = "Revised"
-    record = EditionRecord(reference=report.reference, change=change)
+    record = EditionRecord(reference=report.reference, change=change, fix_checked=identified)
     if in_month:
-        before = [r for r in shown if r.at < month.starts]
         record.fix_changed = _fix(content) != (_fix(before[-1].snapshot) if before else _fix({}))
     if report.state == S.withdrawn:
         # Withdrawn content is never issued again, even in a new version of an older month.
@@ -198,9 +228,11 @@ def _edition_record(report: Report, month: Month) -> EditionRecord | None:
 
 
 def select_records(month: Month) -> list[EditionRecord]:
-    """Every public record whose fix was added or changed, or which was published, revised or
-    withdrawn, in the month. A published record's fix changes only by a revision (the
-    workflow has no other edit of a published record), so revisions cover fix changes."""
+    """Every public record with an identified fix that was published or revised in the
+    month, and every record an earlier edition listed that was withdrawn in the month or
+    revised to lose its identified fix. A published record's fix, and its check, change
+    only by a revision (the workflow has no other edit of a published record), so
+    revisions cover fix changes."""
     revised = (
         sa.select(ReportRevision.id)
         .where(ReportRevision.report_id == Report.id)

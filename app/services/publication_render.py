@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from app.services.publication_records import EditionRecord
 
 AUTHOR = "Issues & Defects Register (SEC modification MP137)"
+# The first cell of the CSV's first row, the alerts exports' label for the same text.
+DISCLAIMER_HEADING = "Disclaimer"
 
 
 def _joined(values: list[str]) -> str:
@@ -37,15 +39,29 @@ def _day(value: date | None) -> str:
 # The summary table of the PDF and the first columns of the CSV: (heading, value).
 SUMMARY_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
     ("Reference", lambda r: r.reference),
-    ("Change in month", lambda r: r.change),
+    (
+        "Change in month",
+        lambda r: r.change + (" (notice: no checked fix)" if r.fix_withdrawn else ""),
+    ),
     ("Kind", lambda r: r.kind),
     ("Device types", lambda r: _joined(r.device_types)),
     ("Manufacturers", lambda r: _joined(r.manufacturers)),
     ("Fix type", lambda r: r.fix_type),
 ]
+
+
 # The rest of each record, as the PDF's record sections show it.
+def _fix_check(record: EditionRecord) -> str:
+    """Yes for every record listed; No marks a revision notice (the record leaves the list
+    of identified fixes); empty for a withdrawal notice, which shows no fix."""
+    if record.withdrawn:
+        return ""
+    return "Yes" if record.fix_checked else "No"
+
+
 DETAIL_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
     ("Fix added or changed in month", lambda r: "Yes" if r.fix_changed else "No"),
+    ("Fix checked by the DCC", _fix_check),
     ("Title", lambda r: r.title),
     (
         "DMC (device type | manufacturer | model | hardware | firmware)",
@@ -74,10 +90,14 @@ DETAIL_COLUMNS: list[tuple[str, Callable[[EditionRecord], str]]] = [
 CSV_COLUMNS = SUMMARY_COLUMNS + DETAIL_COLUMNS
 
 
-def render_csv(records: list[EditionRecord]) -> bytes:
-    """The same records with a header row; formula-looking cells neutralised (csv_output)."""
+def render_csv(records: list[EditionRecord], disclaimer: str) -> bytes:
+    """The disclaimer row first (`Disclaimer`, its text: a file passed on alone still carries
+    it, and a loader skips one row), then the header row and the records; formula-looking
+    cells neutralised (csv_output)."""
     rows = ([value(record) for _, value in CSV_COLUMNS] for record in records)
-    return csv_bytes([[heading for heading, _ in CSV_COLUMNS], *rows])
+    return csv_bytes(
+        [[DISCLAIMER_HEADING, disclaimer], [heading for heading, _ in CSV_COLUMNS], *rows]
+    )
 
 
 # --- PDF ----------------------------------------------------------------------------------

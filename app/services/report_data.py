@@ -83,6 +83,9 @@ EDITABLE_FIELDS = {
     "fix_firmware": "Fixed in firmware",
     "fix_description": "Fix description",
     "fix_source": "Fix source",
+    # Set by the validator on approval or in an edit; kept with each published revision, so an
+    # edition knows whether the fix it shows had been checked (MP137: "a fix identified").
+    "fix_validated": "Fix checked by the DCC",
     "security_sensitive": "Security-sensitive",
     "dsms_references": "DSMS incident references",
     "devices": "Devices (DMC)",

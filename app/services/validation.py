@@ -38,6 +38,7 @@ from app.services.report_data import (
 from app.services.reports import check_version, commit, find_by_reference, get_visible
 
 S = ReportState
+REJECT_GROUND_MESSAGE = "Choose why the report is rejected."
 OPEN_STATES = (S.submitted, S.in_validation, S.info_requested, S.manufacturer_review, S.approved)
 SORTS = {
     "oldest": (Report.submitted_at.asc(),),
@@ -109,10 +110,32 @@ def start(*, actor: User, key: str, seen_version: int) -> Report:
     return report
 
 
-def _validator_values(report: Report, data: ReportInput, fix_validated: bool | None) -> dict:
+FIX_CHECK_FIELD = "fix_validated"
+NO_FIX_TO_CHECK = (
+    "There is no fix to check: give its type and description, or leave this unanswered."
+)
+
+
+def _fix_checked(report: Report, values: dict, checked: bool | None) -> bool:
+    """Whether the report's fix stands checked by the DCC once `values` are applied: as the
+    validator says (`checked`), or, when they say nothing, as it was, unless the fix itself
+    changes: a changed fix has not been checked."""
+    fix = {name: values.get(name, getattr(report, name)) for name in FIX_FIELDS}
+    if fix["fix_type"] is None:
+        if checked:
+            raise ValidationFailed(
+                NO_FIX_TO_CHECK, field_errors={FIX_CHECK_FIELD: [NO_FIX_TO_CHECK]}
+            )
+        return False
+    if checked is not None:
+        return checked
+    unchanged = all((fix[name] or None) == (getattr(report, name) or None) for name in FIX_FIELDS)
+    return report.fix_validated and unchanged
+
+
+def _validator_values(report: Report, data: ReportInput, fix_checked: bool | None) -> dict:
     values = checked_values(data)
-    if fix_validated is not None:
-        values["fix_validated"] = bool(fix_validated) and values.get("fix_type") is not None
+    values[FIX_CHECK_FIELD] = _fix_checked(report, values, fix_checked)
     added = {d.manufacturer_id for d in values["devices"] if d.manufacturer_id}
     added -= {r.manufacturer_id for r in report.reviews}
     if added and report.state in (S.approved, S.published):
@@ -152,12 +175,14 @@ def edit(
     data: ReportInput,
     seen_version: int,
     note: str = "",
-    fix_validated: bool | None = None,
+    fix_checked: bool | None = None,
 ) -> Report:
-    """Edit for consistency. The history keeps what the reporter wrote (before/after)."""
+    """Edit for consistency. The history keeps what the reporter wrote (before/after).
+    `fix_checked` is the validator's answer on the fix, None to leave it as it is (a changed
+    fix is then no longer checked)."""
     report = get_visible(actor, key)
     check_version(report, seen_version)
-    values = _validator_values(report, data, fix_validated)
+    values = _validator_values(report, data, fix_checked)
     event = workflow.apply(
         report, "edit", actor, note=note.strip(), audience=EventAudience.reporter
     )
@@ -199,7 +224,9 @@ def reject(
     try:
         ground = RejectionGround(ground)
     except ValueError:
-        raise ValidationFailed("Choose why.", field_errors={"ground": ["Choose why."]}) from None
+        raise ValidationFailed(
+            REJECT_GROUND_MESSAGE, field_errors={"ground": [REJECT_GROUND_MESSAGE]}
+        ) from None
     reason = _required(reason, "reason", "Give the reason; the reporter will see it.")
     original = None
     if ground == RejectionGround.duplicate:
@@ -301,25 +328,49 @@ def adopt_manufacturer_fix(
         note=f"Fix taken from {review.manufacturer.name}",
         audience=EventAudience.reporter,
     )
-    event.changes = apply_values(
-        report,
-        {
-            "fix_type": review.fix_type,
-            "fix_firmware": review.fix_firmware,
-            "fix_description": review.fix_description,
-            "fix_source": f"Manufacturer: {review.manufacturer.name}",
-        },
-    )
+    values = {
+        "fix_type": review.fix_type,
+        "fix_firmware": review.fix_firmware,
+        "fix_description": review.fix_description,
+        "fix_source": f"Manufacturer: {review.manufacturer.name}",
+    }
+    values[FIX_CHECK_FIELD] = _fix_checked(report, values, None)
+    event.changes = apply_values(report, values)
     audit.record(actor, "report.fix_adopted", report, review.manufacturer.name)
     commit()
     return report
 
 
-def approve(*, actor: User, key: str, seen_version: int, today: date | None = None) -> Report:
-    report = _step(actor, key, seen_version, "approve", today=today)
-    audit.record(actor, "report.approved", report)
+FIX_CHECK_NEEDED = "Say whether the DCC has checked the fix."
+
+
+def approve(
+    *,
+    actor: User,
+    key: str,
+    seen_version: int,
+    fix_checked: bool | None = None,
+    today: date | None = None,
+) -> Report:
+    """Approve for publication. A report with a fix needs the validator's word on whether
+    the DCC has checked it (`fix_checked`): only a checked fix goes to SECAS's monthly
+    edition (decisions.md), so it is never assumed either way."""
+    report = get_visible(actor, key)
+    check_version(report, seen_version)
+    approvable = workflow.refusal(report, "approve", actor, today) is None
+    if approvable and report.has_fix and fix_checked is None:
+        raise ValidationFailed(FIX_CHECK_NEEDED, field_errors={"fix_checked": [FIX_CHECK_NEEDED]})
+    event = workflow.apply(report, "approve", actor, today=today)
+    event.changes = apply_values(report, {FIX_CHECK_FIELD: report.has_fix and bool(fix_checked)})
+    audit.record(actor, "report.approved", report, fix_check_summary(report))
     commit()
     return report
+
+
+def fix_check_summary(report: Report) -> str:
+    if not report.has_fix:
+        return "no fix"
+    return "fix checked by the DCC" if report.fix_validated else "fix not yet checked"
 
 
 def _new_revision(report: Report, actor: User, note: str) -> ReportRevision:
@@ -351,12 +402,12 @@ def revise(
     data: ReportInput,
     note: str,
     seen_version: int,
-    fix_validated: bool | None = None,
+    fix_checked: bool | None = None,
 ) -> Report:
     note = _required(note, "note", "Say what this revision changes; it is published with it.")
     report = get_visible(actor, key)
     check_version(report, seen_version)
-    values = _validator_values(report, data, fix_validated)
+    values = _validator_values(report, data, fix_checked)
     event = workflow.apply(report, "revise", actor, note=note)
     event.changes = apply_values(report, values)
     if not event.changes:

@@ -19,23 +19,35 @@ from app.services.demo_reports import move_history
 from tests.support.reports import Cast, sample_input, walk_to
 
 
-def published_on(cast: Cast, when: datetime, **fields) -> Report:
+def published_on(cast: Cast, when: datetime, *, fix_checked: bool = True, **fields) -> Report:
+    """Published at `when`; a fix, if given, was checked on approval unless `fix_checked`
+    is False."""
     since = utcnow()
-    report = walk_to(cast, "published", **fields)
+    report = walk_to(cast, "published", fix_checked=fix_checked, **fields)
     move_history(report, since, when)
     db.session.commit()
     return report
 
 
-def revised_on(cast: Cast, report: Report, when: datetime, fields: dict, **changes) -> Report:
-    """Revise with the record's original `fields` plus `changes`."""
+def revised_on(
+    cast: Cast,
+    report: Report,
+    when: datetime,
+    fields: dict,
+    *,
+    fix_checked: bool | None = None,
+    **changes,
+) -> Report:
+    """Revise with the record's original `fields` plus `changes`; `fix_checked` is the
+    validator's answer on the fix (None: unanswered, so a changed fix is not checked)."""
     since = utcnow()
     report = validation.revise(
         actor=cast.user("validator"),
         key=report.reference,
         data=sample_input(cast, **(fields | changes)),
-        note=f"Revised: {', '.join(changes)} changed.",
+        note=f"Revised: {', '.join(changes)} changed." if changes else "The fix was checked.",
         seen_version=report.version,
+        fix_checked=fix_checked,
     )
     move_history(report, since, when)
     db.session.commit()

@@ -143,14 +143,18 @@ def sample_input(cast: Cast, **overrides) -> ReportInput:
     return data
 
 
-def walk_to(cast: Cast, state: ReportState | str, **overrides) -> Report:
-    """A sample report by the cast's author, taken to `state` with the real services."""
+def walk_to(
+    cast: Cast, state: ReportState | str, *, fix_checked: bool = True, **overrides
+) -> Report:
+    """A sample report by the cast's author, taken to `state` with the real services; a fix
+    is checked by the validator on approval unless `fix_checked` is False."""
     return take_to(
         sample_input(cast, **overrides),
         state,
         author=cast.user("author"),
         validator=cast.user("validator"),
         responders=[cast.user("involved_maker"), cast.user("second_involved_maker")],
+        fix_checked=fix_checked,
     )
 
 

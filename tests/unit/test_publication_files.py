@@ -43,10 +43,15 @@ def normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+FIX = {"fix_type": "firmware_update", "fix_description": "Update the ESME to 3.3.0."}
+
+
 @pytest.fixture
 def january(app):
-    """In January 2025: two published records with awkward text and a withdrawal; a
-    security-sensitive record; and a record published in February (not January's)."""
+    """In January 2025, each with a fix checked by the DCC: two published records with
+    awkward text and a withdrawal; a security-sensitive record; and a record published in
+    February (not January's). Also published in January: a record with no fix, and one
+    whose fix the DCC has not checked (neither is in an edition)."""
     with app.app_context():
         cast = build_cast()
         tricky = published_on(
@@ -58,17 +63,30 @@ def january(app):
             fix_description=FORMULA_FIX,
         )
         formula = published_on(
-            cast, datetime(2025, 1, 11, 9), title=FORMULA_TITLE, description=FORMULA_DESCRIPTION
+            cast,
+            datetime(2025, 1, 11, 9),
+            title=FORMULA_TITLE,
+            description=FORMULA_DESCRIPTION,
+            **FIX,
         )
-        gone = published_on(cast, datetime(2025, 1, 12, 9), title="Withdrawn one")
+        gone = published_on(cast, datetime(2025, 1, 12, 9), title="Withdrawn one", **FIX)
         withdrawn_on(cast, gone, datetime(2025, 1, 20, 9), reason="Duplicate, see the other.")
         sensitive = published_on(
-            cast, datetime(2025, 1, 13, 9), title="Sensitive one", security_sensitive=True
+            cast, datetime(2025, 1, 13, 9), title="Sensitive one", security_sensitive=True, **FIX
         )
-        later = published_on(cast, datetime(2025, 2, 3, 9), title="February one")
+        later = published_on(cast, datetime(2025, 2, 3, 9), title="February one", **FIX)
+        no_fix = published_on(cast, datetime(2025, 1, 14, 9), title="No fix one")
+        unchecked = published_on(
+            cast, datetime(2025, 1, 15, 9), title="Unchecked one", fix_checked=False, **FIX
+        )
         return {
             "selected": [tricky.reference, formula.reference, gone.reference],
-            "not_selected": [sensitive.reference, later.reference],
+            "not_selected": [
+                sensitive.reference,
+                later.reference,
+                no_fix.reference,
+                unchecked.reference,
+            ],
             "tricky": tricky.reference,
             "formula": formula.reference,
             "gone": gone.reference,
@@ -96,7 +114,10 @@ def test_the_pdf_holds_the_selected_records_and_nothing_else(app, january):
         assert reference in text
     for reference in january["not_selected"]:
         assert reference not in text
-    assert "Sensitive one" not in text and "February one" not in text
+    for title in ("Sensitive one", "February one", "No fix one", "Unchecked one"):
+        assert title not in text
+    # Each record listed says its fix was checked (the withdrawal notice shows no fix).
+    assert normalised(text).count("Fix checked by the DCC.") == 2
     assert "naïve café ≥ 5 µs" in text and "Ünïcödé ✓" in text
     assert "Duplicate, see the other." in text  # the withdrawal notice
     assert edition.record_count == 3 and edition.page_count == len(pages)
@@ -132,10 +153,11 @@ def test_the_csv_round_trips_awkward_text_and_neutralises_formulas(app, january)
     edition = build(app)
     data = stored(app, edition, "csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    rows = csv_rows(data)
     header = [heading for heading, _ in publication_render.CSV_COLUMNS]
-    assert rows[0] == header
-    by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert rows[0] == ["Disclaimer", app.config["DISCLAIMER"]]
+    assert rows[1] == header
+    by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[2:]}
     assert sorted(by_reference) == sorted(january["selected"])
     tricky = by_reference[january["tricky"]]
     assert tricky["Title"] == TRICKY_TITLE
@@ -144,14 +166,31 @@ def test_the_csv_round_trips_awkward_text_and_neutralises_formulas(app, january)
     assert tricky["Change in month"] == "Published"
     assert tricky["Device types"] == "ESME, CHF"
     assert tricky["Fix type"] == "Configuration change"
+    assert tricky["Fix checked by the DCC"] == "Yes"
     formula = by_reference[january["formula"]]
     assert formula["Title"] == "'" + FORMULA_TITLE
     assert formula["Description"] == "'" + FORMULA_DESCRIPTION
     gone = by_reference[january["gone"]]
     assert gone["Withdrawn on"] == "2025-01-20" and gone["Title"] == ""
+    assert gone["Fix checked by the DCC"] == ""
     # Summary columns are the PDF summary table's, in the same order.
     summary = [heading for heading, _ in publication_render.SUMMARY_COLUMNS]
     assert header[: len(summary)] == summary
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_the_csv_carries_the_disclaimer_once_in_its_first_row(app, january):
+    """Every other export carries the disclaimer; the edition's CSV did not (issue 14, 7a).
+    A configured wording with commas, quotes and a line break comes back as one cell."""
+    app.config["DISCLAIMER"] = 'Information only, "as is";\nno recommendation is made.'
+    data = stored(app, build(app), "csv").read_bytes()
+    rows = csv_rows(data)
+    assert rows[0] == ["Disclaimer", app.config["DISCLAIMER"]]
+    assert rows[1][0] == "Reference"
+    assert data.decode("utf-8-sig").count("no recommendation is made.") == 1
 
 
 @pytest.mark.parametrize(
@@ -175,10 +214,13 @@ def test_an_empty_month_makes_an_edition_that_says_so(app):
     edition = build(app, "2024-06")
     reader = PdfReader(stored(app, edition, "pdf"))
     text = normalised("\n".join(p.extract_text() for p in reader.pages))
-    assert "No record of the register was published, revised or withdrawn in June 2024" in text
+    assert "No record with a fix checked by the DCC was published or revised in June 2024" in text
     assert edition.record_count == 0 and reader.outline == []
-    rows = stored(app, edition, "csv").read_bytes().decode("utf-8-sig").splitlines()
-    assert len(rows) == 1  # the header alone
+    rows = csv_rows(stored(app, edition, "csv").read_bytes())
+    assert rows == [
+        ["Disclaimer", app.config["DISCLAIMER"]],
+        [heading for heading, _ in publication_render.CSV_COLUMNS],
+    ]  # the disclaimer and the header alone
 
 
 def test_rendering_fetches_nothing_but_files_under_static(app):
@@ -396,7 +438,7 @@ def test_the_current_month_is_refused_until_it_is_over_unless_allowed(app):
 
 
 def test_a_record_made_security_sensitive_after_issue_is_left_out_of_the_rebuild(app):
-    fields = {"title": "Found to be sensitive later"}
+    fields = {"title": "Found to be sensitive later", **FIX}
     with app.app_context():
         cast = build_cast()
         report = published_on(cast, datetime(2025, 1, 10, 9), **fields)
@@ -438,3 +480,27 @@ def test_the_lean_stylesheet_keeps_its_counter_styles_and_logs_no_warning():
     assert collected.messages == []
     assert "_ua_counter_style" in vars(lean.__mro__[1])  # WeasyPrint's hook is still there
     assert {"disc", "decimal", "lower-roman", "upper-alpha"} <= set(lean._ua_counter_style(None)[0])
+
+
+def test_a_listed_record_that_loses_its_checked_fix_is_a_notice_in_pdf_and_csv(app):
+    """SECAS's list is corrected: a record January's edition listed, whose fix was found
+    not to work and removed in February, is February's revision notice (issue 14, 7b)."""
+    fields = {"title": "Fix found not to work", **FIX}
+    no_fix = {"fix_type": None, "fix_description": ""}
+    with app.app_context():
+        cast = build_cast()
+        report = published_on(cast, datetime(2025, 1, 10, 9), **fields)
+        reference = report.reference
+        revised_on(cast, report, datetime(2025, 2, 4, 9), fields | no_fix, title="No fix now")
+    edition = build(app, "2025-02")
+    assert edition.record_count == 1
+    rows = csv_rows(stored(app, edition, "csv").read_bytes())
+    [record] = [dict(zip(rows[1], row, strict=True)) for row in rows[2:]]
+    assert record["Reference"] == reference
+    assert record["Change in month"] == "Revised (notice: no checked fix)"
+    assert (record["Fix checked by the DCC"], record["Fix type"]) == ("No", "")
+    text = normalised(
+        "\n".join(p.extract_text() for p in PdfReader(stored(app, edition, "pdf")).pages)
+    )
+    assert "Revision notice: this record was listed in an earlier edition" in text
+    assert f"{reference}: No fix now" in text and "Revised in February 2025; fix removed." in text

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.models import Report
 from app.services.publication_records import Month, finished_months, select_records
 from tests.support.publications import published_on, revised_on, withdrawn_on
 from tests.support.reports import build_cast, walk_to
@@ -24,32 +27,54 @@ def on(month: Month, day: int, hour: int = 10) -> datetime:
 
 @pytest.fixture
 def history(app):
-    """A: published in January with a fix, revised in March with a new fix.
+    """Every record but H, I and L has a fix, checked by the DCC on approval.
+    A: published in January, revised in March with a new fix (checked again).
     B: published in January, revised in February without touching the fix.
     C: published in January, withdrawn in February.
     D: security-sensitive, published in January.
     E: published in January as security-sensitive, revised in February to not be.
     F: approved, never published.
-    G: published at 00:30 UK time on 1 April (still 31 March in UTC)."""
+    G: published at 00:30 UK time on 1 April (still 31 March in UTC).
+    H: published in January with a fix not yet checked; checked by a revision in March.
+    I: published in January with no fix; revised in February, still with none.
+    J: published in January, revised in February to remove the fix, again in March.
+    K: published in January, revised in February with a new fix nobody has checked.
+    L: published in January with no fix, withdrawn in February."""
     with app.app_context():
         cast = build_cast()
         a_fields = {"title": "A: HAN drop", **FIX}
         a = published_on(cast, on(JAN, 10), **a_fields)
-        revised_on(cast, a, on(MAR, 3), a_fields, fix_firmware="3.3.1")
-        b_fields = {"title": "B: clock drift"}
+        revised_on(cast, a, on(MAR, 3), a_fields, fix_checked=True, fix_firmware="3.3.1")
+        b_fields = {"title": "B: clock drift", **FIX}
         b = published_on(cast, on(JAN, 12), **b_fields)
         revised_on(cast, b, on(FEB, 2), b_fields, title="B: clock drift of minutes")
-        c = published_on(cast, on(JAN, 14), title="C: reverse energy")
+        c = published_on(cast, on(JAN, 14), title="C: reverse energy", **FIX)
         withdrawn_on(cast, c, on(FEB, 20), reason="Cause was the head-end.")
-        d = published_on(cast, on(JAN, 16), title="D: sensitive", security_sensitive=True)
-        e_fields = {"title": "E: was sensitive", "security_sensitive": True}
+        d = published_on(cast, on(JAN, 16), title="D: sensitive", security_sensitive=True, **FIX)
+        e_fields = {"title": "E: was sensitive", "security_sensitive": True, **FIX}
         e = published_on(cast, on(JAN, 18), **e_fields)
         revised_on(cast, e, on(FEB, 5), e_fields, security_sensitive=False)
-        f = walk_to(cast, "approved", title="F: approved only")
-        g = published_on(cast, datetime(2025, 3, 31, 23, 30), title="G: first of April")
+        f = walk_to(cast, "approved", title="F: approved only", **FIX)
+        g = published_on(cast, datetime(2025, 3, 31, 23, 30), title="G: first of April", **FIX)
+        h_fields = {"title": "H: fix checked later", **FIX}
+        h = published_on(cast, on(JAN, 20), fix_checked=False, **h_fields)
+        revised_on(cast, h, on(MAR, 6), h_fields, fix_checked=True)
+        i_fields = {"title": "I: no fix"}
+        i = published_on(cast, on(JAN, 21), **i_fields)
+        revised_on(cast, i, on(FEB, 7), i_fields, title="I: still no fix")
+        j_fields = {"title": "J: fix removed", **FIX}
+        j = published_on(cast, on(JAN, 22), **j_fields)
+        no_fix = {"fix_type": None, "fix_firmware": "", "fix_description": ""}
+        revised_on(cast, j, on(FEB, 8), j_fields | no_fix, title="J: the fix did not work")
+        revised_on(cast, j, on(MAR, 8), j_fields | no_fix, title="J: still no fix")
+        k_fields = {"title": "K: new fix unchecked", **FIX}
+        k = published_on(cast, on(JAN, 23), **k_fields)
+        revised_on(cast, k, on(FEB, 9), k_fields, fix_firmware="3.4.0")
+        l_ = published_on(cast, on(JAN, 24), title="L: no fix, withdrawn")
+        withdrawn_on(cast, l_, on(FEB, 21), reason="Not a Device fault.")
+        reports = (a, b, c, d, e, f, g, h, i, j, k, l_)
         return {
-            name: report.reference
-            for name, report in zip("ABCDEFG", (a, b, c, d, e, f, g), strict=True)
+            name: report.reference for name, report in zip("ABCDEFGHIJKL", reports, strict=True)
         }
 
 
@@ -62,9 +87,9 @@ def test_each_month_holds_what_happened_in_it(app, history):
         selected = {m: set(by_reference(m)) for m in (Month(2024, 12), JAN, FEB, MAR, APR)}
     ref = history
     assert selected[Month(2024, 12)] == set()
-    assert selected[JAN] == {ref["A"], ref["B"], ref["C"]}
-    assert selected[FEB] == {ref["B"], ref["C"], ref["E"]}
-    assert selected[MAR] == {ref["A"]}
+    assert selected[JAN] == {ref[n] for n in "ABCJK"}
+    assert selected[FEB] == {ref[n] for n in "BCEJK"}
+    assert selected[MAR] == {ref["A"], ref["H"]}
     # Published at 00:30 on 1 April, UK time (BST), though still March in UTC.
     assert selected[APR] == {ref["G"]}
 
@@ -98,7 +123,7 @@ def test_a_revision_that_leaves_the_fix_alone_is_not_a_fix_change(app, history):
         january = by_reference(JAN)[history["B"]]
     assert february.change == "Revised" and not february.fix_changed
     assert february.title == "B: clock drift of minutes"
-    assert january.title == "B: clock drift" and not january.fix_changed
+    assert january.title == "B: clock drift" and january.fix_changed  # published with it
 
 
 def test_a_withdrawn_record_is_only_a_notice_in_every_edition(app, history):
@@ -111,6 +136,57 @@ def test_a_withdrawn_record_is_only_a_notice_in_every_edition(app, history):
     # Built after the withdrawal, January's edition no longer carries the content.
     assert january.change == "Published" and january.withdrawn
     assert january.title == "" and january.description == "" and january.devices == []
+
+
+def test_only_records_with_a_fix_checked_by_the_dcc_are_listed(app, history):
+    """MP137 passes SECAS "incidences where a fix has been identified": a record without a
+    fix, or whose fix the DCC has not checked, is in no edition (issue 14, 7b)."""
+    with app.app_context():
+        selected = {m: by_reference(m) for m in (JAN, FEB, MAR, APR)}
+    everything = {r for held in selected.values() for r in held}
+    assert history["I"] not in everything  # no fix, though published and revised
+    assert history["L"] not in everything  # no fix: never listed, so no withdrawal notice
+    # H's fix was not checked on approval: it enters only with the revision that checks it.
+    assert history["H"] not in selected[JAN] and history["H"] not in selected[FEB]
+    march = selected[MAR][history["H"]]
+    assert (march.change, march.fix_checked, march.fix_changed) == ("Revised", True, False)
+    assert march.revision_note == "The fix was checked."
+    # Every record listed shows a checked fix; only J and K, below, are notices without one.
+    shown = [r for held in selected.values() for r in held.values() if not r.withdrawn]
+    assert {r.reference for r in shown if not r.fix_checked} == {history["J"], history["K"]}
+
+
+def test_a_listed_record_that_loses_its_checked_fix_is_a_revision_notice(app, history):
+    with app.app_context():
+        january = by_reference(JAN)
+        february = by_reference(FEB)
+        march = by_reference(MAR)
+    assert january[history["J"]].fix_checked and january[history["K"]].fix_checked
+    # J: the revision removed the fix. K: a new fix nobody has checked yet.
+    removed, unchecked = february[history["J"]], february[history["K"]]
+    for notice in (removed, unchecked):
+        assert notice.change == "Revised" and notice.fix_withdrawn and not notice.withdrawn
+    assert removed.fix_type == "" and removed.title == "J: the fix did not work"
+    assert (unchecked.fix_type, unchecked.fix_firmware) == ("Firmware update", "3.4.0")
+    assert unchecked.fix_changed
+    # The correction was made once: J's later revision, still without a fix, is not listed.
+    assert history["J"] not in march and history["K"] not in march
+
+
+def test_a_fix_changed_without_an_answer_is_no_longer_checked(app, history):
+    """A revision that changes the fix resets the check until the validator confirms it;
+    one that leaves the fix alone keeps it; one that says so checks the new fix."""
+    with app.app_context():
+        reports = {
+            name: db.session.scalar(sa.select(Report).where(Report.reference == history[name]))
+            for name in "ABHK"
+        }
+        assert reports["K"].fix_validated is False  # new fix, no answer
+        assert reports["B"].fix_validated is True  # fix untouched
+        assert reports["A"].fix_validated is True  # new fix, answered Yes
+        assert reports["H"].fix_validated is True  # checked by a later revision
+        snapshots = [r.snapshot["fix_validated"] for r in reports["K"].revisions]
+        assert snapshots == [True, False]
 
 
 def test_record_content_comes_from_the_published_snapshot(app, history):
@@ -168,7 +244,8 @@ def test_the_autumn_clock_change_keeps_every_moment_in_its_uk_month(app):
     with app.app_context():
         cast = build_cast()
         refs = {
-            name: published_on(cast, when, title=name).reference for name, when in moments.items()
+            name: published_on(cast, when, title=name, **FIX).reference
+            for name, when in moments.items()
         }
         selected = {m: set(by_reference(m)) for m in (sep, octo, nov)}
     assert selected[sep] == set()

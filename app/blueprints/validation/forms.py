@@ -1,11 +1,19 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields import StringField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from app.blueprints.forms import optional_int, options
 from app.blueprints.report_form import ReportForm
 from app.models import CspRegion, DeviceType, RejectionGround, ReportKind, ReportState
+from app.services.validation import REJECT_GROUND_MESSAGE
 
 
 class QueueFilterForm(FlaskForm):
@@ -65,7 +73,12 @@ class RequestInfoForm(ActionForm):
 
 
 class RejectForm(ActionForm):
-    ground = SelectField("Why is it rejected?", choices=options(RejectionGround.choices()))
+    # No ground is chosen for the validator: a pre-set one would be filed by a skipped click.
+    ground = RadioField(
+        "Why is it rejected?",
+        choices=options(RejectionGround.choices()),
+        validators=[InputRequired(REJECT_GROUND_MESSAGE)],
+    )
     duplicate_of = StringField(
         "Duplicate of (reference)", description="Only for duplicates, e.g. IDR-2026-00012."
     )
@@ -94,7 +107,27 @@ class AdoptFixForm(ActionForm):
     submit = SubmitField("Use this fix in the report")
 
 
+def fix_check_field(description: str) -> RadioField:
+    """The validator's answer on a report's fix. Nothing is chosen for them: "yes" sends the
+    fix to SECAS's monthly edition, so it must be said on purpose. The service decides
+    when an answer is needed."""
+    return RadioField(
+        "Has the DCC checked the fix?",
+        choices=options([("yes", "Yes, the fix has been checked"), ("no", "No, not yet")]),
+        validators=[Optional()],
+        description=description,
+    )
+
+
+def answer(field: RadioField) -> bool | None:
+    """A yes/no radio's answer; None when it was left unanswered."""
+    return {"yes": True, "no": False}.get(field.data)
+
+
 class ApproveForm(ActionForm):
+    fix_checked = fix_check_field(
+        "Only a fix the DCC has checked goes into SECAS's monthly edition."
+    )
     submit = SubmitField("Approve for publication")
 
 
@@ -111,7 +144,10 @@ class WithdrawForm(ActionForm):
 
 
 class ValidatorReportForm(ReportForm):
-    fix_validated = BooleanField("The DCC has validated this fix")
+    fix_validated = fix_check_field(
+        "Leave unanswered to keep it as it is. A changed fix counts as not checked until "
+        "you answer Yes."
+    )
     note = TextAreaField(
         "Note for the history",
         description="Why you changed it. For a published record this is the revision note "

@@ -57,6 +57,8 @@ def _call(action: str, form, key: str):
         )
     if action == "publish":
         return validation.publish(note=form.note.data or "", **common)
+    if action == "approve":
+        return validation.approve(fix_checked=f.answer(form.fix_checked), **common)
     if action == "withdraw":
         return validation.withdraw(reason=form.reason.data, **common)
     return SIMPLE[action](**common)
@@ -66,7 +68,6 @@ SIMPLE = {
     "start": validation.start,
     "send_to_manufacturers": validation.send_to_manufacturers,
     "extend_deadline": validation.extend_deadline,
-    "approve": validation.approve,
 }
 ACTION_FORMS = {
     "start": f.StartForm,
@@ -137,9 +138,9 @@ def act(reference: str, action: str):
 def edit(reference: str):
     report = reports.get_visible(current_user, reference)
     form = build_report_form(f.ValidatorReportForm, report)
-    if request.method == "GET":
-        form.fix_validated.data = report.fix_validated
     revising = report.state == ReportState.published
+    now = "checked" if report.fix_validated else "not yet checked"
+    form.fix_validated.description = f"Now: {now}. {form.fix_validated.description}"
     if form.add_device.data:
         form.add_empty_device()
     elif form.validate_on_submit():
@@ -151,7 +152,7 @@ def edit(reference: str):
                 data=form.to_input(),
                 note=form.note.data or "",
                 seen_version=form.version.data,
-                fix_validated=form.fix_validated.data,
+                fix_checked=f.answer(form.fix_validated),
             )
         except ValidationFailed as exc:
             apply_field_errors(form, exc)
