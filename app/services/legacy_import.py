@@ -29,7 +29,8 @@ from app.models.base import utcnow
 from app.services import audit, policy
 from app.services.csv_input import NUL_MARK, RecordLines, RowError, numbered_rows, text_lines
 from app.services.extraction import Gazetteer, extract, load_gazetteer
-from app.services.redaction import configured_names, redact
+from app.services.person_names import NameFinder
+from app.services.redaction import configured_names, name_finder, redact
 
 FIELDS = (
     "number",
@@ -218,6 +219,7 @@ def row_problems(row: LegacyRow) -> list[str]:
 @dataclass
 class _Context:
     names: re.Pattern | None
+    finder: NameFinder
     gazetteer: Gazetteer
     keep_raw: bool
 
@@ -231,7 +233,7 @@ def _fill(record: LegacyRecord, row: LegacyRow, context: _Context) -> None:
         setattr(record, name, values.get(name, "").strip())
     redactions = 0
     for name in TEXT_FIELDS:
-        result = redact(values.get(name, ""), context.names)
+        result = redact(values.get(name, ""), context.names, context.finder)
         setattr(record, name, result.text.strip())
         redactions += sum(result.counts.values())
     record.redactions = redactions
@@ -269,6 +271,17 @@ def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: _Conte
     db.session.commit()
 
 
+def _context() -> _Context:
+    config = current_app.config
+    gazetteer = load_gazetteer()
+    return _Context(
+        names=configured_names(config.get("REDACTION_NAMES_FILE")),
+        finder=name_finder([*gazetteer.manufacturers, *gazetteer.models]),
+        gazetteer=gazetteer,
+        keep_raw=config["LEGACY_KEEP_RAW"],
+    )
+
+
 def import_stream(
     binary: BinaryIO,
     *,
@@ -283,12 +296,7 @@ def import_stream(
     `progress(rows)` is called after each batch."""
     if actor is not None:
         policy.require(actor, "legacy.import")
-    config = current_app.config
-    context = _Context(
-        names=configured_names(config.get("REDACTION_NAMES_FILE")),
-        gazetteer=load_gazetteer(),
-        keep_raw=config["LEGACY_KEEP_RAW"],
-    )
+    context = _context()
     summary = ImportSummary()
     seen: set[str] = set()
     batch: list[LegacyRow] = []

@@ -1,13 +1,11 @@
 """The validator's DSMS upload page, for a file whose records span lines and have several
-faults each."""
+faults each; and legacy records as parties see them, with the names in their text redacted."""
 
 from __future__ import annotations
 
 import io
 import re
 from pathlib import Path
-
-import pytest
 
 from tests.functional.test_report_pages import client_for
 from tests.support.html_checks import accessibility_problems
@@ -16,12 +14,8 @@ from tests.support.reports import build_cast
 FAULTS = Path(__file__).resolve().parents[1] / "data" / "legacy_faults.csv"
 
 
-@pytest.fixture
-def app_config() -> dict:
-    return {"LEGACY_MAX_FIELD_CHARS": 100}  # the file's 60-line pasted log is too long
-
-
 def test_the_upload_page_counts_records_and_lists_every_reason_by_starting_line(app):
+    app.config["LEGACY_MAX_FIELD_CHARS"] = 100  # the file's 60-line pasted log is too long
     with app.app_context():
         cast = build_cast()
     client = client_for(app, cast, "validator")
@@ -42,3 +36,31 @@ def test_the_upload_page_counts_records_and_lists_every_reason_by_starting_line(
         ("72", "duplicate number INC0040002 within the file"),
     ]
     assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
+
+
+NAMED = (
+    "number,opened_at,short_description,description,work_notes\n"
+    'INC0050001,2024-05-01 09:00:00,"AM-E470 off the HAN",'
+    '"Customer Gareth Llewellyn-Jones says the Aldermoor AM-E470 in CSP North drops off '
+    'the HAN after the Comms Hub update; Will the fix be in the May release?",'
+    '"Spoke to Mrs Okafor. Engineer Tom attended on Tuesday. Regards, Siobhan Byrne"\n'
+)
+
+
+def test_names_in_legacy_text_are_not_shown_to_parties_without_a_names_file(app):
+    with app.app_context():
+        cast = build_cast()
+    validator = client_for(app, cast, "validator")
+    response = validator.post(
+        "/legacy/import",
+        data={"file": (io.BytesIO(NAMED.encode()), "export.csv"), "format": "csv"},
+        content_type="multipart/form-data",
+    )
+    assert "1 inserted" in response.get_data(as_text=True)
+    page = client_for(app, cast, "other_party").get("/legacy/INC0050001")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for name in ("Gareth", "Llewellyn", "Okafor", "Tom ", "Siobhan", "Byrne"):
+        assert name not in html
+    for kept in ("Aldermoor AM-E470 in CSP North", "Comms Hub", "Will the fix be in the May"):
+        assert kept in html
