@@ -14,16 +14,21 @@ from tests.support.reports import build_cast
 FAULTS = Path(__file__).resolve().parents[1] / "data" / "legacy_faults.csv"
 
 
-def test_the_upload_page_counts_records_and_lists_every_reason_by_starting_line(app):
-    app.config["LEGACY_MAX_FIELD_CHARS"] = 100  # the file's 60-line pasted log is too long
+def validator_uploads(app, data: bytes):
+    """(cast, response) after the validator has uploaded `data` as a DSMS CSV export."""
     with app.app_context():
         cast = build_cast()
-    client = client_for(app, cast, "validator")
-    response = client.post(
+    response = client_for(app, cast, "validator").post(
         "/legacy/import",
-        data={"file": (io.BytesIO(FAULTS.read_bytes()), "export.csv"), "format": "csv"},
+        data={"file": (io.BytesIO(data), "export.csv"), "format": "csv"},
         content_type="multipart/form-data",
     )
+    return cast, response
+
+
+def test_the_upload_page_counts_records_and_lists_every_reason_by_starting_line(app):
+    app.config["LEGACY_MAX_FIELD_CHARS"] = 100  # the file's 60-line pasted log is too long
+    _, response = validator_uploads(app, FAULTS.read_bytes())
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "4 records rejected (6 problems)" in html and "7 records read: 3 inserted" in html
@@ -48,14 +53,7 @@ NAMED = (
 
 
 def test_names_in_legacy_text_are_not_shown_to_parties_without_a_names_file(app):
-    with app.app_context():
-        cast = build_cast()
-    validator = client_for(app, cast, "validator")
-    response = validator.post(
-        "/legacy/import",
-        data={"file": (io.BytesIO(NAMED.encode()), "export.csv"), "format": "csv"},
-        content_type="multipart/form-data",
-    )
+    cast, response = validator_uploads(app, NAMED.encode())
     assert "1 inserted" in response.get_data(as_text=True)
     page = client_for(app, cast, "other_party").get("/legacy/INC0050001")
     html = page.get_data(as_text=True)
