@@ -217,33 +217,54 @@ def row_problems(row: LegacyRow) -> list[str]:
 
 
 @dataclass
-class _Context:
+class RedactionContext:
+    """What redaction and extraction need, built once per run."""
+
     names: re.Pattern | None
-    finder: NameFinder
+    finder: NameFinder | None
     gazetteer: Gazetteer
     keep_raw: bool
 
 
-def _fill(record: LegacyRecord, row: LegacyRow, context: _Context) -> None:
+def redaction_context() -> RedactionContext:
+    config = current_app.config
+    gazetteer = load_gazetteer()
+    return RedactionContext(
+        names=configured_names(config.get("REDACTION_NAMES_FILE")),
+        finder=name_finder([*gazetteer.manufacturers, *gazetteer.models]),
+        gazetteer=gazetteer,
+        keep_raw=config["LEGACY_KEEP_RAW"],
+    )
+
+
+def redacted_text(values: dict[str, str], context: RedactionContext) -> dict:
+    """The text fields of `values` as stored (redacted), with `redactions` (how many) and
+    `facts` (what extraction finds in the redacted text)."""
+    fields: dict = {}
+    redactions = 0
+    for name in TEXT_FIELDS:
+        result = redact(values.get(name, ""), context.names, context.finder)
+        fields[name] = result.text.strip()
+        redactions += sum(result.counts.values())
+    searchable = "\n".join(fields[name] for name in TEXT_FIELDS)
+    facts = extract(searchable, context.gazetteer).as_dict()
+    return fields | {"redactions": redactions, "facts": facts}
+
+
+def _fill(record: LegacyRecord, row: LegacyRow, context: RedactionContext) -> None:
     values = row.values
     record.number = values["number"].strip()
     record.opened_at = parse_datetime(values.get("opened_at", ""))
     record.closed_at = parse_datetime(values.get("closed_at", ""))
     for name in ("state", "priority", "category", "subcategory"):
         setattr(record, name, values.get(name, "").strip())
-    redactions = 0
-    for name in TEXT_FIELDS:
-        result = redact(values.get(name, ""), context.names, context.finder)
-        setattr(record, name, result.text.strip())
-        redactions += sum(result.counts.values())
-    record.redactions = redactions
-    searchable = "\n".join(getattr(record, n) for n in TEXT_FIELDS)
-    record.facts = extract(searchable, context.gazetteer).as_dict()
+    for name, value in redacted_text(values, context).items():
+        setattr(record, name, value)
     record.source_hash = row.source_hash()
     record.updated_at = utcnow()
 
 
-def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: _Context) -> None:
+def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: RedactionContext) -> None:
     numbers = [row.number.strip() for row in batch]
     existing = {
         r.number: r
@@ -271,17 +292,6 @@ def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: _Conte
     db.session.commit()
 
 
-def _context() -> _Context:
-    config = current_app.config
-    gazetteer = load_gazetteer()
-    return _Context(
-        names=configured_names(config.get("REDACTION_NAMES_FILE")),
-        finder=name_finder([*gazetteer.manufacturers, *gazetteer.models]),
-        gazetteer=gazetteer,
-        keep_raw=config["LEGACY_KEEP_RAW"],
-    )
-
-
 def import_stream(
     binary: BinaryIO,
     *,
@@ -296,7 +306,7 @@ def import_stream(
     `progress(rows)` is called after each batch."""
     if actor is not None:
         policy.require(actor, "legacy.import")
-    context = _context()
+    context = redaction_context()
     summary = ImportSummary()
     seen: set[str] = set()
     batch: list[LegacyRow] = []
