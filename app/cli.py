@@ -21,6 +21,7 @@ from app.services import (
     catalogue,
     demo,
     legacy_import,
+    legacy_redaction,
     notifications,
     outbox,
     publication,
@@ -47,9 +48,9 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _progress_bar(**options) -> tqdm:
+def _progress_bar(desc: str = "Importing", **options) -> tqdm:
     """A progress bar on stderr, drawn only when stderr is a terminal (not in logs)."""
-    return tqdm(desc="Importing", disable=not sys.stderr.isatty(), file=sys.stderr, **options)
+    return tqdm(desc=desc, disable=not sys.stderr.isatty(), file=sys.stderr, **options)
 
 
 @users_cli.command("create")
@@ -185,6 +186,25 @@ def import_legacy_command(file: Path, fmt: str | None, mapping: Path | None, bat
         )
     for error in summary.errors:
         click.echo(f"line {error.line}: {error.reason}", err=True)
+    click.echo(summary.text())
+
+
+@legacy_cli.command("redact")
+@click.option(
+    "--reapply",
+    is_flag=True,
+    help="Redact the records already imported again, with today's rules and names file.",
+)
+@click.option("--batch-size", default=1000, show_default=True)
+def redact_legacy_command(reapply: bool, batch_size: int):
+    """Redact legacy records already imported again (from the raw rows where they are kept)."""
+    if not reapply:
+        _fail("Nothing done: --reapply redacts the records already imported again.")
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(LegacyRecord))
+    with _progress_bar("Redacting", total=total, unit=" records") as bar:
+        summary = legacy_redaction.reapply_redaction(
+            actor=None, batch_size=batch_size, progress=lambda read: bar.update(read - bar.n)
+        )
     click.echo(summary.text())
 
 

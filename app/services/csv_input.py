@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -48,10 +49,14 @@ def text_lines(binary: BinaryIO) -> Iterator[str]:
         text.detach()  # the caller owns the file: do not close it with the wrapper
 
 
-def numbered_rows(reader) -> Iterator[tuple[int, list[str] | RowError]]:
+def numbered_rows(
+    reader, lines: RecordLines | None = None
+) -> Iterator[tuple[int, list[str] | RowError]]:
     """(line, fields) for each record of a csv.reader, numbered by the physical line it
     starts on (a quoted field may span lines); a record the csv module cannot read comes as a
-    RowError, and blank lines are skipped."""
+    RowError, and blank lines are skipped. Given the `lines` the reader reads, a record the
+    csv module gave up on inside a quoted field (one too large) is skipped to its end, so
+    that it counts once and the rest of its lines are not taken for records of their own."""
     previous = reader.line_num
     while True:
         line = previous + 1
@@ -60,9 +65,77 @@ def numbered_rows(reader) -> Iterator[tuple[int, list[str] | RowError]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            if lines is not None:
+                _skip_rest_of_record(reader, lines, line)
             previous = reader.line_num
             yield line, RowError(line, f"unreadable CSV: {exc}")
             continue
         previous = reader.line_num
         if raw and raw != [""]:
             yield line, raw
+
+
+class RecordLines:
+    """The physical lines a csv.reader reads, remembering the last one, so that after an
+    error the reader can be put back inside the quoted field it was reading."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self._reopen = False
+        self.last = ""
+
+    def __iter__(self) -> RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        if self._reopen:
+            # An opening quote makes the reader take the line as the rest of a quoted field.
+            self._reopen = False
+            line = '"' + line
+        self.last = line
+        return line
+
+    def reopen_quote(self) -> None:
+        self._reopen = True
+
+
+# The csv module's default dialect (with strict=False), one token at a time: what counts is
+# whether a line ends inside a quoted field.
+_QUOTED_REST = re.compile(r'[^"]*(?:""[^"]*)*')
+_UNQUOTED_REST = re.compile(r"[^,\r\n]*")
+
+
+def ends_in_quotes(text: str, *, in_quotes: bool) -> bool:
+    """Whether a CSV line, begun inside a quoted field or not, ends inside one."""
+    at = 0
+    while True:
+        if in_quotes:
+            at = _QUOTED_REST.match(text, at).end()
+            if at == len(text):
+                return True
+            at += 1  # the closing quote; what follows it, up to a comma, is literal
+            in_quotes = False
+        elif text.startswith('"', at):
+            at += 1
+            in_quotes = True
+            continue
+        at = _UNQUOTED_REST.match(text, at).end()
+        if at == len(text) or text[at] != ",":
+            return False
+        at += 1
+
+
+def _skip_rest_of_record(reader, lines: RecordLines, start: int) -> None:
+    """After the reader failed on the record begun on line `start`: if it stopped inside a
+    quoted field, read on (and drop) up to the end of that record."""
+    while ends_in_quotes(lines.last, in_quotes=reader.line_num > start):
+        lines.reopen_quote()
+        start = reader.line_num + 1
+        try:
+            next(reader)
+            return
+        except StopIteration:
+            return
+        except csv.Error:
+            continue

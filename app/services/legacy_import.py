@@ -4,8 +4,9 @@ The file is read as a stream (CSV with proper quoting, or JSON lines), one row a
 applied in batches of `batch_size`, each batch in its own transaction: a run killed halfway
 leaves whole batches behind and a re-run completes the job, because rows are matched by
 `number` and an unchanged row (same SHA-256 of its source fields) is left alone. Text is
-redacted before it is stored; facts are extracted from the redacted text. Every rejected row
-is reported with its line number and the reason.
+redacted before it is stored; facts are extracted from the redacted text. Counts are of
+records (a quoted field may span physical lines): every rejected record is reported once, on
+the line it starts on, with every reason it was refused for.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from app.extensions import db
 from app.models import LegacyRawRecord, LegacyRecord, User
 from app.models.base import utcnow
 from app.services import audit, policy
-from app.services.csv_input import NUL_MARK, RowError, numbered_rows, text_lines
+from app.services.csv_input import NUL_MARK, RecordLines, RowError, numbered_rows, text_lines
 from app.services.extraction import Gazetteer, extract, load_gazetteer
-from app.services.redaction import configured_names, redact
+from app.services.person_names import NameFinder
+from app.services.redaction import configured_names, name_finder, redact
 
 FIELDS = (
     "number",
@@ -79,17 +81,28 @@ class ImportSummary:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # One per rejected record, its reasons joined by "; "; `problems` counts the reasons.
     errors: list[RowError] = field(default_factory=list)
+    problems: int = 0
 
     @property
     def rejected(self) -> int:
         return len(self.errors)
 
+    def reject(self, line: int, reasons: list[str]) -> None:
+        self.errors.append(RowError(line, "; ".join(reasons)))
+        self.problems += len(reasons)
+
     def text(self) -> str:
         return (
-            f"{self.read} rows read: {self.inserted} inserted, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.rejected} rejected"
+            f"{_count(self.read, 'record')} read: {self.inserted} inserted, "
+            f"{self.updated} updated, {self.unchanged} unchanged, "
+            f"{_count(self.rejected, 'record')} rejected ({_count(self.problems, 'problem')})"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # --- reading --------------------------------------------------------------------------
@@ -98,7 +111,8 @@ class ImportSummary:
 def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow | RowError]:
     max_field = current_app.config["LEGACY_MAX_FIELD_CHARS"]
     csv.field_size_limit(max_field * 4 + 1024)
-    reader = csv.reader(text_lines(binary), strict=False)
+    lines = RecordLines(text_lines(binary))
+    reader = csv.reader(lines, strict=False)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -114,9 +128,14 @@ def _csv_rows(binary: BinaryIO, mapping: dict[str, str]) -> Iterator[LegacyRow |
     if "number" not in columns:
         yield RowError(1, f"no '{mapping.get('number', 'number')}' column in the header")
         return
-    for line, raw in numbered_rows(reader):
+    for line, raw in numbered_rows(reader, lines):
         if isinstance(raw, RowError):
-            yield raw
+            too_large = "field larger than field limit" in raw.reason
+            yield (
+                RowError(line, f"oversized field: over {max_field} characters")
+                if too_large
+                else raw
+            )
             continue
         if len(raw) != len(header):
             yield RowError(line, f"wrong column count: {len(raw)} fields, expected {len(header)}")
@@ -166,63 +185,86 @@ def parse_datetime(text: str) -> datetime | None:
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def check_row(row: LegacyRow) -> str | None:
-    """Why the row cannot be imported, or None."""
+def row_problems(row: LegacyRow) -> list[str]:
+    """Every reason the row cannot be imported (none: it can)."""
     max_field = current_app.config["LEGACY_MAX_FIELD_CHARS"]
     values = row.values
     number = values.get("number", "").strip()
-    if not number:
-        return "missing number"
+    problems = [] if number else ["missing number"]
     for name, value in values.items():
         if NUL_MARK in value:
-            return f"NUL character in {name}"
+            problems.append(f"NUL character in {name}")
         if "\ufffd" in value:
-            return f"not valid UTF-8 in {name}"
+            problems.append(f"not valid UTF-8 in {name}")
         if CONTROL.search(value):
-            return f"control character in {name}"
+            problems.append(f"control character in {name}")
         limit = SHORT_FIELDS.get(name, max_field)
         if len(value) > limit:
-            return f"oversized field {name}: {len(value)} characters, at most {limit}"
-    if not NUMBER.match(number):
-        return f"number {number[:40]!r} has characters other than letters, digits and ._/-"
+            problems.append(f"oversized field {name}: {len(value)} characters, at most {limit}")
+    if number and not NUMBER.match(number):
+        problems.append(
+            f"number {number[:40]!r} has characters other than letters, digits and ._/-"
+        )
     for name in ("opened_at", "closed_at"):
         try:
             parse_datetime(values.get(name, ""))
         except ValueError as exc:
-            return f"{name}: {exc}"
-    return None
+            problems.append(f"{name}: {exc}")
+    return problems
 
 
 # --- applying -------------------------------------------------------------------------
 
 
 @dataclass
-class _Context:
+class RedactionContext:
+    """What redaction and extraction need, built once per run."""
+
     names: re.Pattern | None
+    finder: NameFinder | None
     gazetteer: Gazetteer
     keep_raw: bool
 
 
-def _fill(record: LegacyRecord, row: LegacyRow, context: _Context) -> None:
+def redaction_context() -> RedactionContext:
+    config = current_app.config
+    gazetteer = load_gazetteer()
+    return RedactionContext(
+        names=configured_names(config.get("REDACTION_NAMES_FILE")),
+        finder=name_finder([*gazetteer.manufacturers, *gazetteer.models]),
+        gazetteer=gazetteer,
+        keep_raw=config["LEGACY_KEEP_RAW"],
+    )
+
+
+def redacted_text(values: dict[str, str], context: RedactionContext) -> dict:
+    """The text fields of `values` as stored (redacted), with `redactions` (how many) and
+    `facts` (what extraction finds in the redacted text)."""
+    fields: dict = {}
+    redactions = 0
+    for name in TEXT_FIELDS:
+        result = redact(values.get(name, ""), context.names, context.finder)
+        fields[name] = result.text.strip()
+        redactions += sum(result.counts.values())
+    searchable = "\n".join(fields[name] for name in TEXT_FIELDS)
+    facts = extract(searchable, context.gazetteer).as_dict()
+    return fields | {"redactions": redactions, "facts": facts}
+
+
+def _fill(record: LegacyRecord, row: LegacyRow, context: RedactionContext) -> None:
     values = row.values
     record.number = values["number"].strip()
     record.opened_at = parse_datetime(values.get("opened_at", ""))
     record.closed_at = parse_datetime(values.get("closed_at", ""))
     for name in ("state", "priority", "category", "subcategory"):
         setattr(record, name, values.get(name, "").strip())
-    redactions = 0
-    for name in TEXT_FIELDS:
-        result = redact(values.get(name, ""), context.names)
-        setattr(record, name, result.text.strip())
-        redactions += sum(result.counts.values())
-    record.redactions = redactions
-    searchable = "\n".join(getattr(record, n) for n in TEXT_FIELDS)
-    record.facts = extract(searchable, context.gazetteer).as_dict()
+    for name, value in redacted_text(values, context).items():
+        setattr(record, name, value)
     record.source_hash = row.source_hash()
     record.updated_at = utcnow()
 
 
-def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: _Context) -> None:
+def _apply_batch(batch: list[LegacyRow], summary: ImportSummary, context: RedactionContext) -> None:
     numbers = [row.number.strip() for row in batch]
     existing = {
         r.number: r
@@ -264,26 +306,21 @@ def import_stream(
     `progress(rows)` is called after each batch."""
     if actor is not None:
         policy.require(actor, "legacy.import")
-    config = current_app.config
-    context = _Context(
-        names=configured_names(config.get("REDACTION_NAMES_FILE")),
-        gazetteer=load_gazetteer(),
-        keep_raw=config["LEGACY_KEEP_RAW"],
-    )
+    context = redaction_context()
     summary = ImportSummary()
     seen: set[str] = set()
     batch: list[LegacyRow] = []
     for item in read_rows(binary, fmt, mapping):
         summary.read += 1
         if isinstance(item, RowError):
-            summary.errors.append(item)
+            summary.reject(item.line, [item.reason])
             continue
-        reason = check_row(item)
+        problems = row_problems(item)
         number = item.values.get("number", "").strip()
-        if reason is None and number in seen:
-            reason = f"duplicate number {number} within the file"
-        if reason is not None:
-            summary.errors.append(RowError(item.line, reason))
+        if number in seen:
+            problems.append(f"duplicate number {number} within the file")
+        if problems:
+            summary.reject(item.line, problems)
             continue
         seen.add(number)
         batch.append(item)

@@ -1,6 +1,7 @@
 """Redaction of personal data from free text before it is stored where it can be searched or
-shown (DESIGN §4): MPANs, MPRNs, e-mail addresses, UK phone numbers, UK postcodes and the
-person names listed in REDACTION_NAMES_FILE all become "[redacted]".
+shown (DESIGN §4): MPANs, MPRNs, e-mail addresses, UK phone numbers, UK postcodes, the
+person names listed in REDACTION_NAMES_FILE, and the person names found by context and
+gazetteer (app/services/person_names.py) all become "[redacted]".
 
 The patterns lean towards redacting: a six-to-ten digit number standing alone is taken for an
 MPRN even when it is a count, because losing a count costs less than publishing a meter point.
@@ -15,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from app.services.person_names import NameFinder, lexicon
 
 REDACTED = "[redacted]"
 
@@ -76,8 +79,18 @@ def configured_names(path: str | None) -> re.Pattern | None:
     return _names_from_file(path, Path(path).stat().st_mtime)
 
 
-def redact(text: str | None, names: re.Pattern | None = None) -> Redaction:
-    """Replace personal data in `text` with [redacted], counting what was found."""
+def name_finder(catalogue_spellings: Iterable[str] = ()) -> NameFinder:
+    """The default finder of person names, never taking a word of the catalogue's
+    manufacturer and model names (and aliases) for one."""
+    keep = {word for spelling in catalogue_spellings for word in re.findall(r"[^\W_]+", spelling)}
+    return NameFinder(lexicon(), keep=keep)
+
+
+def redact(
+    text: str | None, names: re.Pattern | None = None, finder: NameFinder | None = None
+) -> Redaction:
+    """Replace personal data in `text` with [redacted], counting what was found: the
+    patterns, then the configured `names`, then the names `finder` finds."""
     result = Redaction(text or "")
     if not result.text:
         return result
@@ -86,4 +99,8 @@ def redact(text: str | None, names: re.Pattern | None = None) -> Redaction:
         result.text, found = pattern.subn(REDACTED, result.text)
         if found:
             result.counts[kind] = result.counts.get(kind, 0) + found
+    if finder is not None:
+        result.text, found = finder.redact(result.text, REDACTED)
+        if found:
+            result.counts["name"] = result.counts.get("name", 0) + found
     return result

@@ -168,7 +168,27 @@ def test_healthz_reports_database_and_index(client, app):
 def test_legacy_import_command_prints_the_summary_and_every_bad_line(runner):
     result = runner.invoke(args=["legacy", "import", str(LEGACY_SAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "7 rows read: 2 inserted, 0 updated, 0 unchanged, 5 rejected" in result.output
+    assert (
+        "7 records read: 2 inserted, 0 updated, 0 unchanged, 5 records rejected (5 problems)"
+        in result.output
+    )
     assert "line 6: missing number" in result.output
     again = runner.invoke(args=["legacy", "import", str(LEGACY_SAMPLE)])
     assert "0 inserted, 0 updated, 2 unchanged" in again.output
+
+
+def test_legacy_import_command_counts_records_and_lists_every_reason_once(app, runner):
+    app.config["LEGACY_MAX_FIELD_CHARS"] = 100  # the file's 60-line pasted log is too long
+    faults = LEGACY_SAMPLE.with_name("legacy_faults.csv")
+    result = runner.invoke(args=["legacy", "import", str(faults)])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(
+        "7 records read: 3 inserted, 0 updated, 0 unchanged, 4 records rejected (6 problems)"
+    )
+    listed = [line for line in result.output.splitlines() if line.startswith("line ")]
+    assert listed == [
+        "line 5: missing number; opened_at: unparseable date '04/31/2024'",
+        "line 9: control character in description; closed_at: unparseable date 'yesterday'",
+        "line 11: oversized field: over 100 characters",
+        "line 72: duplicate number INC0040002 within the file",
+    ]

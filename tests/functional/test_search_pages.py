@@ -77,7 +77,7 @@ def test_a_validator_uploads_a_dsms_export_and_sees_every_bad_line(app, cast):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "7 rows read: 0 inserted, 0 updated, 2 unchanged, 5 rejected" in html
+    assert "7 records read: 0 inserted, 0 updated, 2 unchanged, 5 records rejected" in html
     assert "<td>6</td><td>missing number</td>" in html
     assert accessibility_problems(html, disclaimer=app.config["DISCLAIMER"]) == []
     party = client_for(app, cast, "author")
@@ -95,6 +95,6 @@ def test_a_validator_uploads_json_lines(app, cast):
         data={"file": (io.BytesIO(data), "export.jsonl"), "format": "jsonl"},
         content_type="multipart/form-data",
     )
-    assert "1 rows read: 1 inserted" in response.get_data(as_text=True)
+    assert "1 record read: 1 inserted" in response.get_data(as_text=True)
     page = client.get("/legacy/INC0030001").get_data(as_text=True)
     assert "GSME valve stuck closed" in page and "07700" not in page

@@ -146,3 +146,45 @@ def test_a_run_killed_halfway_is_completed_by_the_next(app, catalogue):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(LegacyRecord)) == 20
     rerun = run(app, data, batch_size=10)
     assert (rerun.inserted, rerun.unchanged, rerun.rejected) == (5, 20, 0)
+
+
+FAULTS = SAMPLE.with_name("legacy_faults.csv")
+# legacy_faults.csv: seven records over 75 lines (every record's text spans lines; one
+# pasted log of 60 lines is beyond the csv module's field limit at this setting), two of the
+# four bad records with two faults each.
+FAULTS_REJECTED = [
+    (5, "missing number; opened_at: unparseable date '04/31/2024'"),
+    (9, "control character in description; closed_at: unparseable date 'yesterday'"),
+    (11, "oversized field: over 100 characters"),
+    (72, "duplicate number INC0040002 within the file"),
+]
+
+
+def test_counts_are_of_records_with_every_reason_on_the_line_a_record_starts(app):
+    app.config["LEGACY_MAX_FIELD_CHARS"] = 100
+    summary = run(app, FAULTS.read_bytes())
+    assert [(e.line, e.reason) for e in summary.errors] == FAULTS_REJECTED
+    assert (summary.read, summary.inserted, summary.rejected, summary.problems) == (7, 3, 4, 6)
+    assert "7 records read: 3 inserted" in summary.text()
+    assert summary.text().endswith("4 records rejected (6 problems)")
+    with app.app_context():
+        stored = db.session.scalars(sa.select(LegacyRecord.number).order_by("number")).all()
+        assert stored == ["INC0040001", "INC0040002", "INC0040005"]
+
+
+@pytest.mark.parametrize(
+    "too_long",
+    [
+        '"' + "x" * 2000 + '\nmore",h,i\n',  # the field goes over the limit on its first line
+        '"x\n' + "x" * 2000 + '\nand ""more""\n",h,i\n',  # ... on a later one
+        "x" * 2000 + ",h,i\n",  # unquoted, on one line
+    ],
+)
+def test_a_record_beyond_the_csv_field_limit_is_one_rejected_record(app, too_long):
+    app.config["LEGACY_MAX_FIELD_CHARS"] = 100
+    data = HEADER + "INC1,2024-01-01,,a,b,c,d,e," + too_long + "INC2,2024-01-01,,a,b,c,d,e,f,,\n"
+    summary = run(app, data.encode())
+    assert [(e.line, e.reason) for e in summary.errors] == [
+        (2, "oversized field: over 100 characters")
+    ]
+    assert (summary.read, summary.inserted) == (2, 1)
