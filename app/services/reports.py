@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, notifications, policy, workflow
-from app.services.errors import NotFound, StaleEdit, ValidationFailed
+from app.services.errors import InvalidTransition, NotFound, StaleEdit, ValidationFailed
 from app.services.report_data import ReportInput, apply_values, checked_values
 from app.services.search import query as search_query
 
@@ -120,8 +120,26 @@ def create_draft(*, actor: User, data: ReportInput) -> Report:
     return report
 
 
-def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int) -> Report:
+def draft_for_editing(actor: User, key: str) -> Report:
+    """The report for the reporter's edit form: 404 (NotFound) if `actor` may not see it;
+    InvalidTransition saying why if they see it but it is not their own draft."""
     report = get_visible(actor, key)
+    if policy.can(actor, "report.edit", report):
+        return report
+    if report.state != ReportState.draft:
+        reason = (
+            f"{report.reference} cannot be edited here: it is {report.state.label.lower()}, "
+            "and only a draft can be edited, by its author."
+        )
+        if policy.can(actor, "report.validate", report):
+            reason += " Validators change it from the validation workspace."
+    else:
+        reason = "Only its author can edit a draft."
+    raise InvalidTransition(reason)
+
+
+def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int) -> Report:
+    report = draft_for_editing(actor, key)
     check_version(report, seen_version)
     values = checked_values(data)
     workflow.apply(report, "edit", actor, audience=EventAudience.reporter)

@@ -178,8 +178,15 @@ _VOLATILE = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
 def page(client, path: str) -> tuple[int, str]:
+    status, html, _ = answer(client, path)
+    return status, html
+
+
+def answer(client, path: str) -> tuple[int, str, str | None]:
+    """Status, page (without its CSRF token) and where a redirect goes."""
     response = client.get(path)
-    return response.status_code, _VOLATILE.sub("", response.get_data(as_text=True))
+    html = _VOLATILE.sub("", response.get_data(as_text=True))
+    return response.status_code, html, response.location
 
 
 def test_the_table_covers_every_state_twice():
@@ -204,6 +211,9 @@ def test_policy_and_sql_list_follow_the_table(app, world):
                 notice = viewer != "anonymous" and sees_notice(viewer, spec)
                 if not expected and policy.can(user, "report.view_notice", report) != notice:
                     mismatches.append(f"can({viewer}, report.view_notice, {spec}) != {notice}")
+                edits = viewer == "author" and spec.state == S.draft
+                if policy.can(user, "report.edit", report) != edits:
+                    mismatches.append(f"can({viewer}, report.edit, {spec}) != {edits}")
                 named = viewer != "anonymous" and sees_reporter_name(viewer, spec)
                 if expected and policy.can(user, "report.see_reporter", report) != named:
                     mismatches.append(f"can({viewer}, report.see_reporter, {spec}) != {named}")
@@ -229,9 +239,10 @@ class Pages:
         self.client, self.world, self.viewer = client, world, viewer
         self.mismatches: list[str] = []
         self.served = 0
+        self.location: str | None = None  # where the last redirect went
 
     def get(self, path: str, expected_status: int, what: str) -> str:
-        status, html = page(self.client, path)
+        status, html, self.location = answer(self.client, path)
         if status != expected_status:
             self.mismatches.append(f"{what}: GET {path} {status}, expected {expected_status}")
         if status == 200:
@@ -359,12 +370,30 @@ def _workspaces(pages: Pages, world: World, viewer: str) -> None:
         elif html != unknown_html:
             pages.fail(f"{what}: the answer differs from an unknown reference's")
 
+    # The reporter's edit form: the author's own draft only; any other report they see goes
+    # back to its page with the reason; one they do not see is an unknown reference.
+    if viewer in AUTHORS:
+        unknown_html = pages.get(f"/reports/{unknown}/edit", 404, "unknown on submission.edit")
     for spec in SPECS:
-        if spec.state != S.draft:
-            continue
+        key = world.keys[spec]
         what = f"{spec} as {viewer} on submission.edit"
-        expected = 403 if viewer not in AUTHORS else (200 if sees(viewer, spec) else 404)
-        pages.get(f"/reports/{world.keys[spec]}/edit", expected, what)
+        if viewer not in AUTHORS:
+            expected = 403
+        elif not sees(viewer, spec):
+            expected = 404
+        else:
+            expected = 200 if spec.state == S.draft and viewer == "author" else 302
+        html = pages.get(f"/reports/{key}/edit", expected, what)
+        if expected == 200 and "Edit draft" not in html:
+            pages.fail(f"{what}: the edit form is not shown")
+        if expected == 302:
+            if pages.location != f"/reports/{key}":
+                pages.fail(f"{what}: redirected to {pages.location}, not the report")
+            shown = pages.get(f"/reports/{key}", 200, f"{what}, followed")
+            if "cannot be edited here" not in shown:
+                pages.fail(f"{what}: no reason given on the report's page")
+        if expected == 404 and html != unknown_html:
+            pages.fail(f"{what}: the 404 differs from an unknown reference's")
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)

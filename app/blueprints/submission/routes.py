@@ -8,7 +8,7 @@ from app.blueprints.report_form import build_report_form, stale_form
 from app.blueprints.submission import bp
 from app.blueprints.submission.forms import AnswerForm, SubmitReportForm
 from app.services import reports
-from app.services.errors import StaleEdit, ValidationFailed
+from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -29,7 +29,12 @@ def new():
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 def edit(reference: str):
-    report = reports.get_visible(current_user, reference)
+    try:
+        report = reports.draft_for_editing(current_user, reference)  # 404 if not visible
+    except InvalidTransition as exc:
+        # Visible but not this user's draft: back to its page, saying why.
+        flash(exc.message, "info")
+        return redirect(url_for("records.detail", reference=reference))
     form = build_report_form(report=report)
     if form.add_device.data:
         form.add_empty_device()
