@@ -24,7 +24,13 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit, notifications, policy, workflow
 from app.services.errors import InvalidTransition, NotFound, StaleEdit, ValidationFailed
-from app.services.report_data import ReportInput, apply_values, checked_values
+from app.services.report_data import (
+    ReportInput,
+    apply_values,
+    checked_values,
+    parse_dsms_references,
+    resolve_devices,
+)
 from app.services.search import query as search_query
 
 DRAFT_PREFIX = "draft-"
@@ -272,17 +278,45 @@ def find_by_reference(reference: str) -> Report | None:
 def similar_records(actor: User, report: Report, limit: int = 5):
     """Before a draft is submitted: the existing records most like it, so the reporter can
     see whether it is known already (and whether there is a fix)."""
-    if report.state != ReportState.draft or not policy.can(actor, "search.use"):
+    if report.state != ReportState.draft:
+        return []
+    return _similar(
+        actor, report.title, report.description, report.devices, report.dsms_references, limit
+    )
+
+
+def similar_to_input(actor: User, data: ReportInput, limit: int = 5) -> list | None:
+    """The same hints for a report still being typed into the form, once it has a title
+    and a Device (None before: nothing to look with). Nothing is saved; Devices not yet
+    complete are left out."""
+    policy.require(actor, "reports.submit")
+    devices = []
+    for device in data.devices:
+        try:
+            devices += resolve_devices([device])
+        except ValidationFailed:
+            continue  # half typed: it says nothing yet
+    if not data.title.strip() or not devices:
+        return None
+    try:
+        cited = parse_dsms_references(data.dsms_references)
+    except ValidationFailed:
+        cited = []
+    return _similar(actor, data.title, data.description, devices, cited, limit)
+
+
+def _similar(actor: User, title: str, description: str, devices, cited, limit: int):
+    if not policy.can(actor, "search.use"):
         return []
     dmc = " ".join(
         f"{d.device_type.value} {d.manufacturer_name} {d.model_name} {d.firmware_version}"
-        for d in report.devices
+        for d in devices
     )
     return search_query.similar(
         actor,
-        title=report.title,
-        description=report.description,
+        title=title,
+        description=description,
         dmc=dmc,
         limit=limit,
-        exclude=frozenset(report.dsms_references),  # it cites them already
+        exclude=frozenset(cited),  # it cites them already
     )

@@ -86,6 +86,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
         "/reports/{draft_key}/edit",
         expect(302, 403, party=200, manufacturer=404, validator=404),
     ),
+    # Duplicate hints for the form as typed (a fragment; empty for the matrix's post).
+    "submission.similar": ("POST", "/reports/similar", REPORTERS),
     "submission.submit": (
         "POST",
         "/reports/{draft_key}/submit",

@@ -44,7 +44,10 @@ def form_data(cast, **overrides) -> dict:
         "root_cause_status": "unknown",
         "fix_type": "",
     }
-    return data | overrides
+    data |= overrides
+    # The form asks first whether a fix is known; a test giving one says yes.
+    given = any(data.get(name) for name in ("fix_type", "fix_description", "fix_firmware"))
+    return {"fix_known": "yes" if given else "no"} | data
 
 
 def state_of(app, **where) -> Report:

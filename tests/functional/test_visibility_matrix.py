@@ -19,7 +19,7 @@ from flask_login import AnonymousUserMixin
 
 from app.extensions import db
 from app.models import Delivery, Notification, OutboxMessage, Report, ReportState, User
-from app.services import notifications, policy
+from app.services import notifications, outbox, policy
 from tests.support.reports import TEST_PASSWORD, VIEWERS, build_cast, walk_to
 
 S = ReportState
@@ -404,6 +404,36 @@ def test_each_page_and_list_shows_a_viewer_what_the_table_says(app, world, viewe
     _workspaces(pages, world, viewer)
     assert pages.served > 0
     assert not pages.mismatches, "\n".join(pages.mismatches)
+
+
+def test_duplicate_hints_show_a_viewer_only_what_the_table_says(app, world):
+    """The hints fetched while the report form is typed (POST /reports/similar): typing a
+    report's own rare word finds it exactly when the viewer may see it (drafts are not
+    in the index); those who may not write reports are refused."""
+    with app.app_context():
+        outbox.drain()  # the index is built by the outbox, as in the portal
+    mismatches = []
+    for viewer in VIEWERS:
+        client = signed_in(app, world, viewer)
+        for spec in SPECS:
+            typed = {
+                "title": f"Probe {world.tokens[spec]}",
+                "devices-0-device_type": "ESME",
+                "devices-0-manufacturer_name": "Aldermoor Metering Ltd",
+            }
+            response = client.post("/reports/similar", data=typed)
+            if viewer not in AUTHORS:
+                if response.status_code != 403:
+                    mismatches.append(f"{viewer}: POST /reports/similar {response.status_code}")
+                break
+            html = response.get_data(as_text=True)
+            leaks = world.token_leaks(viewer, html)
+            if leaks:
+                mismatches.append(f"{viewer} typing {spec}'s word is shown {leaks}")
+            found = f'href="/reports/{world.keys[spec]}"' in html
+            if found != (sees(viewer, spec) and spec.state != S.draft):
+                mismatches.append(f"{viewer} typing {spec}'s word: found is {found}")
+    assert not mismatches, "\n".join(mismatches)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_everywhere(app, world):

@@ -27,6 +27,14 @@ def new():
     return render_template("submission/form.html", form=form, report=None), form_status(form)
 
 
+@bp.post("/similar")
+def similar():
+    """Duplicate hints for the form as typed so far (fetched by report_form.js, with the
+    form's CSRF token); an HTML fragment, empty until there is a title and a first Device."""
+    hints = reports.similar_to_input(current_user, build_report_form().to_input())
+    return render_template("submission/_similar.html", similar=hints, checked=hints is not None)
+
+
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 def edit(reference: str):
     try:
