@@ -122,7 +122,10 @@ class ReportForm(FlaskForm):
     root_cause_text = TextAreaField("Root cause details")
     fix_known = question("Is a fix known?", FIX_KNOWN, "Say whether a fix is known.")
     fix_type = SelectField(
-        "Fix type", choices=options([("", "— choose the type of fix —"), *FixType.choices()])
+        "Fix type",
+        choices=options([("", "— choose the type of fix —"), *FixType.choices()]),
+        # The service checks it; and hidden with "No fix is known yet", it is not sent.
+        validate_choice=False,
     )
     fix_firmware = StringField("Fixed in firmware version", validators=[Length(max=40)])
     fix_description = TextAreaField("Fix description")

@@ -99,6 +99,10 @@ def test_the_fix_fields_sit_behind_a_fix_is_known(app, cast):
     response = client.post("/reports/new", data=contradiction)
     assert response.status_code == 422
     assert "You chose “No fix is known yet” but filled in the fix" in text(response)
+    # With JavaScript the hidden fix fields are disabled, so not sent at all.
+    unsent = {k: v for k, v in form_data(cast, title="Unsent").items() if k != "fix_type"}
+    assert client.post("/reports/new", data=unsent).status_code == 302
+    assert state_of(app, title="Unsent").fix_type is None
     nothing = client.post("/reports/new", data=form_data(cast, fix_known="yes"))
     assert nothing.status_code == 422
     assert "Choose the type of fix and describe it." in text(nothing)
