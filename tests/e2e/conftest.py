@@ -106,3 +106,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many pages axe checked in this process (none under xdist's controller)."""
+    if axe.CHECKED:
+        terminalreporter.write_line(
+            f"axe: {len(axe.CHECKED)} page checks ({len(set(axe.CHECKED))} addresses); a "
+            "serious or critical violation fails the test that met it"
+        )
