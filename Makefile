@@ -1,5 +1,8 @@
 # The two commands: `make run` (portal with demo data on http://127.0.0.1:5000) and `make test`.
 PYTHON ?= python3
+# Where `make run` serves the portal, e.g. `make run PORT=5001 HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
@@ -24,7 +27,7 @@ run: $(VENV)/.runtime pdf-libs
 	$(BIN)/flask seed-demo --if-empty
 	@# An index left by an earlier version (or drifted) is rebuilt before serving.
 	@$(BIN)/flask search verify >/dev/null 2>&1 || $(BIN)/flask search rebuild
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev browser pdf-libs
 	$(BIN)/ruff check .

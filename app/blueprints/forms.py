@@ -4,7 +4,9 @@ from collections.abc import Iterable
 
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.errors import ValidationFailed
 
@@ -24,6 +26,14 @@ def apply_field_errors(form: FlaskForm, exc: ValidationFailed) -> None:
 def form_status(form: FlaskForm) -> int:
     """422 when a submitted form is shown again with errors, 200 otherwise."""
     return 422 if form.is_submitted() and (form.errors or form.form_errors) else 200
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a group of checkboxes: a Ctrl/Cmd multi-select is a trap for
+    anyone who has not met one (a click drops what was chosen before)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -14,15 +14,22 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from app.blueprints.forms import optional_int, options
+from app.blueprints.forms import CheckboxesField, optional_int, options
 from app.models import (
     CspRegion,
     DeviceType,
@@ -59,9 +66,21 @@ class DeviceForm(Form):
     firmware_version = StringField("Firmware version", validators=[Length(max=40)])
 
 
+def question(label: str, choices, message: str, **kwargs) -> RadioField:
+    """A required question answered with radios, none chosen until the user chooses: a
+    pre-selected answer is filed as given when someone skips it."""
+    return RadioField(
+        label, choices=options(choices), validators=[InputRequired(message)], **kwargs
+    )
+
+
+FIX_KNOWN = [("no", "No fix is known yet"), ("yes", "A fix is known")]
+FIX_FIELDS = ("fix_type", "fix_firmware", "fix_description", "fix_source")
+
+
 class ReportForm(FlaskForm):
     version = HiddenField()
-    kind = SelectField("Kind of report", choices=options(ReportKind.choices()))
+    kind = question("Kind of report", ReportKind.choices(), "Choose the kind of report.")
     title = StringField(
         "Title",
         validators=[DataRequired("Enter a title."), Length(max=200)],
@@ -77,17 +96,17 @@ class ReportForm(FlaskForm):
         FormField(DeviceForm), label="Devices (DMC)", min_entries=1, max_entries=MAX_DEVICES
     )
     add_device = SubmitField("Add another device")
-    regions = SelectMultipleField(
+    regions = CheckboxesField(
         "CSP regions",
         choices=options(CspRegion.choices()),
-        description="Hold Ctrl (or Cmd) to choose several.",
+        description="Choose every region where you see it.",
     )
     alert_codes = StringField(
         "Alert codes",
         description="Hex codes such as 8F35 or 0x8F35, or DCC codes such as N24; separate "
         "them with commas.",
     )
-    occurrence = SelectField("Occurrence", choices=options(Occurrence.choices()))
+    occurrence = question("Occurrence", Occurrence.choices(), "Choose how often it happens.")
     affected_count = IntegerField(
         "Approximate number of affected installations",
         validators=[
@@ -95,11 +114,19 @@ class ReportForm(FlaskForm):
             NumberRange(min=0, max=100_000_000, message="Enter a number from 0 to 100,000,000."),
         ],
     )
-    impact = SelectField("Impact", choices=options(Impact.choices()))
+    impact = question("Impact", Impact.choices(), "Choose the impact.")
     impact_text = TextAreaField("Impact details")
-    root_cause_status = SelectField("Root cause", choices=options(RootCauseStatus.choices()))
+    root_cause_status = question(
+        "Root cause", RootCauseStatus.choices(), "Choose what is known of the root cause."
+    )
     root_cause_text = TextAreaField("Root cause details")
-    fix_type = SelectField("Fix type", choices=options([("", "No fix known"), *FixType.choices()]))
+    fix_known = question("Is a fix known?", FIX_KNOWN, "Say whether a fix is known.")
+    fix_type = SelectField(
+        "Fix type",
+        choices=options([("", "— choose the type of fix —"), *FixType.choices()]),
+        # The service checks it; and hidden with "No fix is known yet", it is not sent.
+        validate_choice=False,
+    )
     fix_firmware = StringField("Fixed in firmware version", validators=[Length(max=40)])
     fix_description = TextAreaField("Fix description")
     fix_source = StringField(
@@ -134,7 +161,22 @@ class ReportForm(FlaskForm):
             self.devices.append_entry()
             self.devices[-1].form.device_model_id.choices = self._models
 
+    def validate_fix_known(self, field) -> None:
+        """Without JavaScript the fix fields are always on screen: a fix filled in under
+        "No fix is known yet" is a contradiction to ask about, not to throw away."""
+        if field.data == "no" and any((self[name].data or "").strip() for name in FIX_FIELDS):
+            raise ValidationError(
+                "You chose “No fix is known yet” but filled in the fix: choose “A fix is "
+                "known”, or empty the fix fields."
+            )
+
+    def validate_fix_type(self, field) -> None:
+        # A type without a description, or the reverse, is the service's to point out.
+        if self.fix_known.data == "yes" and not field.data and not self.fix_description.data:
+            raise ValidationError("Choose the type of fix and describe it.")
+
     def to_input(self) -> ReportInput:
+        fix = self.fix_known.data == "yes"
         return ReportInput(
             kind=self.kind.data,
             title=self.title.data or "",
@@ -158,10 +200,10 @@ class ReportForm(FlaskForm):
             impact_text=self.impact_text.data or "",
             root_cause_status=self.root_cause_status.data,
             root_cause_text=self.root_cause_text.data or "",
-            fix_type=self.fix_type.data or None,
-            fix_firmware=self.fix_firmware.data or "",
-            fix_description=self.fix_description.data or "",
-            fix_source=self.fix_source.data or "",
+            fix_type=(self.fix_type.data or None) if fix else None,
+            fix_firmware=(self.fix_firmware.data or "") if fix else "",
+            fix_description=(self.fix_description.data or "") if fix else "",
+            fix_source=(self.fix_source.data or "") if fix else "",
             security_sensitive=self.security_sensitive.data,
             reveal_organisation=self.reveal_organisation.data,
             dsms_references=self.dsms_references.data or "",
@@ -169,8 +211,10 @@ class ReportForm(FlaskForm):
 
 
 def report_form_data(report: Report) -> dict:
-    """The report as form data, for opening an edit form."""
-    return {
+    """The report as form data, for opening an edit form. A draft pre-filled from a DSMS
+    record or alert volumes holds stand-ins for kind and occurrence until its first save:
+    they are left unchosen, so that the form asks for them."""
+    data = {
         "version": report.version,
         "kind": report.kind.value,
         "title": report.title,
@@ -195,6 +239,7 @@ def report_form_data(report: Report) -> dict:
         "impact_text": report.impact_text,
         "root_cause_status": report.root_cause_status.value,
         "root_cause_text": report.root_cause_text,
+        "fix_known": "yes" if report.fix_type or report.fix_description else "no",
         "fix_type": report.fix_type.value if report.fix_type else "",
         "fix_firmware": report.fix_firmware,
         "fix_description": report.fix_description,
@@ -203,6 +248,9 @@ def report_form_data(report: Report) -> dict:
         "reveal_organisation": report.reveal_organisation,
         "dsms_references": ", ".join(report.dsms_references),
     }
+    if reports.awaits_first_save(report):
+        data |= {"kind": None, "occurrence": None}
+    return data
 
 
 def build_report_form(form_class=ReportForm, report: Report | None = None) -> ReportForm:

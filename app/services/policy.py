@@ -140,6 +140,12 @@ def responds_to_review(user: User, report: Report) -> bool:
     return report.state == S.manufacturer_review and is_involved_manufacturer(user, report)
 
 
+def edits_draft(user: User, report: Report) -> bool:
+    """The reporter's edit form: only the author's own draft. Once submitted, a report
+    changes only through the validator's edits (which keep the reporter's text)."""
+    return report.state == S.draft and is_author(user, report) and user.role in REPORTING_ROLES
+
+
 def validates(user: User, report: Report) -> bool:
     return is_validator(user) and report.state != S.draft
 
@@ -148,6 +154,7 @@ OBJECT_ACTIONS: dict[str, Callable[[User, object], bool]] = {
     "report.view": sees_report,
     "report.view_notice": sees_withdrawal_notice,
     "report.see_reporter": sees_reporter,
+    "report.edit": edits_draft,
     "report.validate": validates,
     "review.respond": responds_to_review,
     "event.view": sees_event,

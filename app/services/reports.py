@@ -23,8 +23,14 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, notifications, policy, workflow
-from app.services.errors import NotFound, StaleEdit, ValidationFailed
-from app.services.report_data import ReportInput, apply_values, checked_values
+from app.services.errors import InvalidTransition, NotFound, StaleEdit, ValidationFailed
+from app.services.report_data import (
+    ReportInput,
+    apply_values,
+    checked_values,
+    parse_dsms_references,
+    resolve_devices,
+)
 from app.services.search import query as search_query
 
 DRAFT_PREFIX = "draft-"
@@ -120,8 +126,26 @@ def create_draft(*, actor: User, data: ReportInput) -> Report:
     return report
 
 
-def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int) -> Report:
+def draft_for_editing(actor: User, key: str) -> Report:
+    """The report for the reporter's edit form: 404 (NotFound) if `actor` may not see it;
+    InvalidTransition saying why if they see it but it is not their own draft."""
     report = get_visible(actor, key)
+    if policy.can(actor, "report.edit", report):
+        return report
+    if report.state != ReportState.draft:
+        reason = (
+            f"{report.reference} cannot be edited here: it is {report.state.label.lower()}, "
+            "and only a draft can be edited, by its author."
+        )
+        if policy.can(actor, "report.validate", report):
+            reason += " Validators change it from the validation workspace."
+    else:
+        reason = "Only its author can edit a draft."
+    raise InvalidTransition(reason)
+
+
+def update_draft(*, actor: User, key: str, data: ReportInput, seen_version: int) -> Report:
+    report = draft_for_editing(actor, key)
     check_version(report, seen_version)
     values = checked_values(data)
     workflow.apply(report, "edit", actor, audience=EventAudience.reporter)
@@ -254,17 +278,45 @@ def find_by_reference(reference: str) -> Report | None:
 def similar_records(actor: User, report: Report, limit: int = 5):
     """Before a draft is submitted: the existing records most like it, so the reporter can
     see whether it is known already (and whether there is a fix)."""
-    if report.state != ReportState.draft or not policy.can(actor, "search.use"):
+    if report.state != ReportState.draft:
+        return []
+    return _similar(
+        actor, report.title, report.description, report.devices, report.dsms_references, limit
+    )
+
+
+def similar_to_input(actor: User, data: ReportInput, limit: int = 5) -> list | None:
+    """The same hints for a report still being typed into the form, once it has a title
+    and a Device (None before: nothing to look with). Nothing is saved; Devices not yet
+    complete are left out."""
+    policy.require(actor, "reports.submit")
+    devices = []
+    for device in data.devices:
+        try:
+            devices += resolve_devices([device])
+        except ValidationFailed:
+            continue  # half typed: it says nothing yet
+    if not data.title.strip() or not devices:
+        return None
+    try:
+        cited = parse_dsms_references(data.dsms_references)
+    except ValidationFailed:
+        cited = []
+    return _similar(actor, data.title, data.description, devices, cited, limit)
+
+
+def _similar(actor: User, title: str, description: str, devices, cited, limit: int):
+    if not policy.can(actor, "search.use"):
         return []
     dmc = " ".join(
         f"{d.device_type.value} {d.manufacturer_name} {d.model_name} {d.firmware_version}"
-        for d in report.devices
+        for d in devices
     )
     return search_query.similar(
         actor,
-        title=report.title,
-        description=report.description,
+        title=title,
+        description=description,
         dmc=dmc,
         limit=limit,
-        exclude=frozenset(report.dsms_references),  # it cites them already
+        exclude=frozenset(cited),  # it cites them already
     )

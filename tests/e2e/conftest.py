@@ -14,8 +14,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.services import demo
+from app.services import demo, outbox
 from tests.conftest import _config
+from tests.e2e import axe
 from tests.support.smtp import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -58,6 +59,7 @@ def live_server(tmp_path, sqlite_template) -> Iterator[LiveServer]:
     app = create_app(config, instance_path=str(tmp_path / "instance"))
     with app.app_context():
         demo.seed()
+        outbox.drain(limit=10_000)  # as `flask seed-demo` does: the search index is ready
     server = LiveServer(app, port)
     server.start()
     yield server
@@ -72,14 +74,17 @@ def browser():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"REQUIRE_BROWSER=1 but there is no chromium at {CHROMIUM}")
         pytest.skip(f"no chromium at {CHROMIUM} (make test installs it where it can)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Locator, Page, sync_playwright
 
+    # axe-core checks each page before a test leaves it (tests/e2e/axe.py).
+    undo = axe.install(Page, Locator)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+    undo()
 
 
 @pytest.fixture
@@ -87,7 +92,12 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
-    context.close()
+    # The pages the test ended on (in any context it opened) are checked too.
+    for other in browser.contexts:
+        for open_page in other.pages:
+            axe.check_before_leaving(open_page)
+    for other in browser.contexts:
+        other.close()
 
 
 def screenshot(page, name: str) -> Path:
@@ -96,3 +106,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many pages axe checked in this process (none under xdist's controller)."""
+    if axe.CHECKED:
+        terminalreporter.write_line(
+            f"axe: {len(axe.CHECKED)} page checks ({len(set(axe.CHECKED))} addresses); a "
+            "serious or critical violation fails the test that met it"
+        )

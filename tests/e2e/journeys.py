@@ -68,6 +68,35 @@ def reporter_chooses_device(page, number: int, *, model: str, firmware: str) -> 
     device.get_by_label("Firmware version").fill(firmware)
 
 
+def user_chooses(page, question: str, answer: str) -> None:
+    """Choose one answer of a question asked with radios (e.g. "Impact", "High")."""
+    group = page.get_by_role("group", name=question, exact=True)
+    group.get_by_role("radio", name=answer, exact=True).check()
+
+
+def reporter_answers_the_questions(
+    page,
+    *,
+    kind: str = "Defect",
+    occurrence: str = "Intermittent",
+    impact: str = "Medium",
+    root_cause: str = "Unknown",
+    fix_known: str = "No fix is known yet",
+) -> None:
+    """The questions that start unanswered (kind, occurrence, impact, root cause, fix)."""
+    user_chooses(page, "Kind of report", kind)
+    user_chooses(page, "Occurrence", occurrence)
+    user_chooses(page, "Impact", impact)
+    user_chooses(page, "Root cause", root_cause)
+    user_chooses(page, "Is a fix known?", fix_known)
+
+
+def reporter_chooses_regions(page, *regions: str) -> None:
+    group = page.get_by_role("group", name="CSP regions", exact=True)
+    for region in regions:
+        group.get_by_role("checkbox", name=region, exact=True).check()
+
+
 def reporter_adds_another_device(page) -> None:
     page.get_by_role("button", name="Add another device").click()
 
@@ -131,8 +160,8 @@ def validator_promotes_legacy_record(page, base_url: str, number: str) -> None:
 
 def validator_completes_promoted_draft(page, *, kind: str, occurrence: str, fix_type: str) -> None:
     """Choose what a DSMS record cannot say, then save the draft."""
-    page.get_by_label("Kind of report").select_option(label=kind)
-    page.get_by_label("Occurrence").select_option(label=occurrence)
+    user_chooses(page, "Kind of report", kind)
+    user_chooses(page, "Occurrence", occurrence)
     page.get_by_label("Fix type").select_option(label=fix_type)
     reporter_saves_draft(page)
 

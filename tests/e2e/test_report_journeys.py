@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Report
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import screenshot
 from tests.e2e.journeys import (
     DEMO_LOGINS,
@@ -16,11 +17,14 @@ from tests.e2e.journeys import (
     manufacturer_sends_response,
     reader_opens_published_record,
     reporter_adds_another_device,
+    reporter_answers_the_questions,
     reporter_chooses_device,
+    reporter_chooses_regions,
     reporter_describes_the_issue,
     reporter_opens_new_report,
     reporter_saves_draft,
     reporter_submits_draft,
+    user_chooses,
     user_signs_in,
     user_signs_out,
     validator_approves_for_publication,
@@ -50,6 +54,7 @@ def check_page(page, live_server, name: str) -> None:
     )
     screenshot(page, name)
     assert problems == [], f"{name}: {problems}"
+    assert_accessible(page)
 
 
 def heading(page) -> str:
@@ -65,8 +70,17 @@ def test_a_report_goes_from_the_supplier_through_review_to_a_published_record(pa
     assert page.url.endswith("/reports/new")
     assert heading(page) == "Report an issue, defect or unusual behaviour"
     check_page(page, live_server, "report-form")
+    # Nothing is answered for the newcomer; the fix fields wait for "A fix is known".
+    assert page.get_by_role("radio").and_(page.locator(":checked")).count() == 0
+    assert page.get_by_label("Fix type").is_hidden()
     reporter_describes_the_issue(page, title=TITLE, description=DESCRIPTION)
     reporter_chooses_device(page, 1, model="AM-E470 (ESME, hardware 1.1", firmware="3.2.1")
+    # With a title and a first Device, records like it are shown before anything is saved.
+    hints = page.locator("#duplicate-hints")
+    hints.get_by_role("heading", name="Already known? Records like this one").wait_for()
+    assert hints.get_by_role("link").count() >= 1
+    assert_accessible(page)
+    screenshot(page, "report-form-hints")
     reporter_adds_another_device(page)
     # The form came back with a second Device, keeping what was typed.
     assert page.get_by_role("group", name="Device 2", exact=True).count() == 1
@@ -80,12 +94,15 @@ def test_a_report_goes_from_the_supplier_through_review_to_a_published_record(pa
     reporter_chooses_device(page, 2, model="CC-CH3N (CHF", firmware="0x01030000")
     page.get_by_label("Alert codes").fill("0x8f35, n24")
 
-    # A first attempt without a title: the summary at the top, and the error at the field.
+    # A first attempt without a title or the questions answered: the summary at the top,
+    # and the error at each field.
     page.get_by_label("Title").fill("")
     reporter_saves_draft(page)
     summary = page.locator(".error-summary")
     assert "There is a problem" in summary.inner_text()
     assert "Title: Enter a title." in summary.inner_text()
+    assert "Kind of report: Choose the kind of report." in summary.inner_text()
+    assert "Is a fix known?: Say whether a fix is known." in summary.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert page.title().startswith("Error:")
     title = page.get_by_label("Title")
@@ -94,13 +111,21 @@ def test_a_report_goes_from_the_supplier_through_review_to_a_published_record(pa
     assert page.get_by_label("Alert codes").input_value() == "0x8f35, n24"
     assert page.get_by_role("group", name="Device 2", exact=True).count() == 1
     check_page(page, live_server, "report-form-error")
+    summary.get_by_role("link", name="Kind of report: Choose the kind of report.").click()
+    assert page.evaluate("document.activeElement.id") == "kind-0"
     summary.get_by_role("link", name="Title: Enter a title.").click()
     assert page.evaluate("document.activeElement.id") == "title"
     title.fill(TITLE)
+    reporter_answers_the_questions(page, fix_known="A fix is known")
+    assert page.get_by_label("Fix type").is_visible()
+    user_chooses(page, "Is a fix known?", "No fix is known yet")
+    assert page.get_by_label("Fix type").is_hidden()
+    reporter_chooses_regions(page, "North", "Central")
     reporter_saves_draft(page)
 
     assert "Draft saved" in page.get_by_role("status").inner_text()
     assert heading(page).endswith(TITLE)
+    assert "North, Central" in page.locator("dl.record").inner_text()
     check_page(page, live_server, "report-draft")
     reporter_submits_draft(page)
     assert "Report submitted as IDR-" in page.get_by_role("status").inner_text()
@@ -168,9 +193,14 @@ def test_a_report_goes_from_the_supplier_through_review_to_a_published_record(pa
     user_signs_in(page, base, DEMO_LOGINS["network"])
     reader_opens_published_record(page, base, reference)
     assert heading(page) == f"{reference}: {TITLE}"
-    assert "No recommendations are made or intended" in (
-        page.get_by_role("note", name="Disclaimer for this record").inner_text()
-    )
+    # The disclaimer: once on screen, at the top; printed, once, in the footer.
+    disclaimer = page.get_by_text("No recommendations are made or intended")
+    assert [d.is_visible() for d in disclaimer.all()] == [True, False]
+    assert disclaimer.first.locator("xpath=ancestor::header").count() == 1
+    page.emulate_media(media="print")
+    assert [d.is_visible() for d in disclaimer.all()] == [False, True]
+    assert disclaimer.last.locator("xpath=ancestor::footer").count() == 1
+    page.emulate_media(media="screen")
     dmc = page.get_by_role("table", name="Devices in the Device Model Combination (DMC)")
     rows = dmc.get_by_role("row")
     assert (
@@ -214,6 +244,7 @@ def test_pressing_enter_in_the_report_form_saves_the_draft(page, live_server):
     reporter_opens_new_report(page, base)
     reporter_describes_the_issue(page, title="Enter saves the draft", description=DESCRIPTION)
     reporter_chooses_device(page, 1, model="AM-E470", firmware="3.2.1")
+    reporter_answers_the_questions(page)
     page.get_by_label("Alert codes").fill("8F35")
     page.get_by_label("Alert codes").press("Enter")
     assert "Draft saved" in page.get_by_role("status").inner_text()

@@ -86,6 +86,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, int]]] = {
         "/reports/{draft_key}/edit",
         expect(302, 403, party=200, manufacturer=404, validator=404),
     ),
+    # Duplicate hints for the form as typed (a fragment; empty for the matrix's post).
+    "submission.similar": ("POST", "/reports/similar", REPORTERS),
     "submission.submit": (
         "POST",
         "/reports/{draft_key}/submit",
@@ -152,6 +154,12 @@ MISSING_OBJECTS = {
     "/publications/1999-01.pdf": expect(302, 403, secas=404, validator=404),
     "/publications/2026-13.csv": expect(302, 403, secas=404, validator=404),
     "/publications/1999-01/v1.pdf": expect(302, 403, secas=404, validator=404),
+}
+# The same routes on other objects of the seeded world ({reference} is published, by the
+# supplier's organisation): the reporter's edit form opens only for the author's own draft;
+# anyone else who may see the report goes back to its page with the reason.
+OTHER_OBJECTS = {
+    "/reports/{reference}/edit": expect(302, 403, party=302, manufacturer=302, validator=302),
 }
 POSTED = ("/retry", "/promote", "/draft")
 NOT_HTML = {
@@ -227,11 +235,19 @@ def test_each_route_answers_each_role_as_the_table_says(app, seeded, role):
             )
         if response.status_code == 302 and role == "anonymous" and endpoint != "auth.login":
             assert response.location.startswith("/auth/login"), endpoint
-    for path, expected in MISSING_OBJECTS.items():
+    for template, expected in (MISSING_OBJECTS | OTHER_OBJECTS).items():
+        path = template.format(**seeded)
         method = "POST" if path.endswith(POSTED) else "GET"
-        status = client.open(path, method=method).status_code
-        if status != expected[role]:
-            mismatches.append(f"{method} {path}: {status}, expected {expected[role]}")
+        response = client.open(path, method=method)
+        if response.status_code != expected[role]:
+            mismatches.append(f"{method} {path}: {response.status_code}, expected {expected[role]}")
+        elif (
+            template in OTHER_OBJECTS
+            and role != "anonymous"
+            and response.status_code == 302
+            and response.location != f"/reports/{seeded['reference']}"
+        ):
+            mismatches.append(f"{method} {path}: redirected to {response.location}")
     assert mismatches == []
 
 

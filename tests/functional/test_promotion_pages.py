@@ -133,6 +133,7 @@ def edit_form_data(report: Report, **overrides) -> dict:
         "occurrence": "intermittent",
         "impact": report.impact.value,
         "root_cause_status": "unknown",
+        "fix_known": "yes" if report.fix_description else "no",
         "fix_type": "",
         "fix_description": report.fix_description,
         "fix_source": report.fix_source,

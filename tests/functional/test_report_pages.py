@@ -44,7 +44,10 @@ def form_data(cast, **overrides) -> dict:
         "root_cause_status": "unknown",
         "fix_type": "",
     }
-    return data | overrides
+    data |= overrides
+    # The form asks first whether a fix is known; a test giving one says yes.
+    given = any(data.get(name) for name in ("fix_type", "fix_description", "fix_firmware"))
+    return {"fix_known": "yes" if given else "no"} | data
 
 
 def state_of(app, **where) -> Report:
@@ -150,6 +153,51 @@ def test_stale_draft_edit_is_refused_and_shows_the_current_report(app, cast):
     assert "The report as it is now" in html and "First title" in html
     assert 'value="Second title"' in html  # what they typed is still in the form
     assert state_of(app, id=report.id).title == "First title"
+
+
+@pytest.mark.parametrize(
+    ("state", "viewer", "why"),
+    [
+        ("published", "other_party", "it is published, and only a draft can be edited"),
+        ("submitted", "author", "it is submitted, and only a draft can be edited"),
+        ("in_validation", "validator", "Validators change it from the validation workspace"),
+    ],
+)
+def test_the_edit_form_opens_only_for_the_authors_own_draft(app, cast, state, viewer, why):
+    """A report the user sees but may not edit: no filled form, and a save is refused too;
+    they go back to its page and are told why."""
+    with app.app_context():
+        report = walk_to(cast, state)
+        reference, version, title = report.reference, report.version, report.title
+    client = client_for(app, cast, viewer)
+    response = client.get(f"/reports/{reference}/edit")
+    assert response.status_code == 302
+    assert response.location == f"/reports/{reference}"
+    page = client.get(response.location).get_data(as_text=True)
+    assert why in page and "Edit draft" not in page
+    saved = client.post(
+        f"/reports/{reference}/edit", data=form_data(cast, title="Changed", version=version)
+    )
+    assert saved.status_code == 302 and saved.location == f"/reports/{reference}"
+    assert state_of(app, reference=reference).title == title
+
+
+def test_a_draft_is_edited_by_its_author_and_hidden_from_everyone_else(app, cast):
+    with app.app_context():
+        report = walk_to(cast, "draft")
+        key = f"draft-{report.id}"
+    author = client_for(app, cast, "author")
+    form = author.get(f"/reports/{key}/edit")
+    assert form.status_code == 200 and "<h1>Edit draft</h1>" in form.get_data(as_text=True)
+    colleague = client_for(app, cast, "colleague")
+    unknown = colleague.get(f"/reports/draft-{report.id + 1000}/edit")
+    hidden = colleague.get(f"/reports/{key}/edit")
+    assert hidden.status_code == unknown.status_code == 404
+    assert strip_token(hidden) == strip_token(unknown)
+
+
+def strip_token(response) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
 
 
 def test_stale_validator_action_is_refused_on_both_databases(app, cast):

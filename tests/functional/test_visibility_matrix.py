@@ -19,7 +19,7 @@ from flask_login import AnonymousUserMixin
 
 from app.extensions import db
 from app.models import Delivery, Notification, OutboxMessage, Report, ReportState, User
-from app.services import notifications, policy
+from app.services import notifications, outbox, policy
 from tests.support.reports import TEST_PASSWORD, VIEWERS, build_cast, walk_to
 
 S = ReportState
@@ -178,8 +178,15 @@ _VOLATILE = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
 def page(client, path: str) -> tuple[int, str]:
+    status, html, _ = answer(client, path)
+    return status, html
+
+
+def answer(client, path: str) -> tuple[int, str, str | None]:
+    """Status, page (without its CSRF token) and where a redirect goes."""
     response = client.get(path)
-    return response.status_code, _VOLATILE.sub("", response.get_data(as_text=True))
+    html = _VOLATILE.sub("", response.get_data(as_text=True))
+    return response.status_code, html, response.location
 
 
 def test_the_table_covers_every_state_twice():
@@ -204,6 +211,9 @@ def test_policy_and_sql_list_follow_the_table(app, world):
                 notice = viewer != "anonymous" and sees_notice(viewer, spec)
                 if not expected and policy.can(user, "report.view_notice", report) != notice:
                     mismatches.append(f"can({viewer}, report.view_notice, {spec}) != {notice}")
+                edits = viewer == "author" and spec.state == S.draft
+                if policy.can(user, "report.edit", report) != edits:
+                    mismatches.append(f"can({viewer}, report.edit, {spec}) != {edits}")
                 named = viewer != "anonymous" and sees_reporter_name(viewer, spec)
                 if expected and policy.can(user, "report.see_reporter", report) != named:
                     mismatches.append(f"can({viewer}, report.see_reporter, {spec}) != {named}")
@@ -229,9 +239,10 @@ class Pages:
         self.client, self.world, self.viewer = client, world, viewer
         self.mismatches: list[str] = []
         self.served = 0
+        self.location: str | None = None  # where the last redirect went
 
     def get(self, path: str, expected_status: int, what: str) -> str:
-        status, html = page(self.client, path)
+        status, html, self.location = answer(self.client, path)
         if status != expected_status:
             self.mismatches.append(f"{what}: GET {path} {status}, expected {expected_status}")
         if status == 200:
@@ -359,12 +370,30 @@ def _workspaces(pages: Pages, world: World, viewer: str) -> None:
         elif html != unknown_html:
             pages.fail(f"{what}: the answer differs from an unknown reference's")
 
+    # The reporter's edit form: the author's own draft only; any other report they see goes
+    # back to its page with the reason; one they do not see is an unknown reference.
+    if viewer in AUTHORS:
+        unknown_html = pages.get(f"/reports/{unknown}/edit", 404, "unknown on submission.edit")
     for spec in SPECS:
-        if spec.state != S.draft:
-            continue
+        key = world.keys[spec]
         what = f"{spec} as {viewer} on submission.edit"
-        expected = 403 if viewer not in AUTHORS else (200 if sees(viewer, spec) else 404)
-        pages.get(f"/reports/{world.keys[spec]}/edit", expected, what)
+        if viewer not in AUTHORS:
+            expected = 403
+        elif not sees(viewer, spec):
+            expected = 404
+        else:
+            expected = 200 if spec.state == S.draft and viewer == "author" else 302
+        html = pages.get(f"/reports/{key}/edit", expected, what)
+        if expected == 200 and "Edit draft" not in html:
+            pages.fail(f"{what}: the edit form is not shown")
+        if expected == 302:
+            if pages.location != f"/reports/{key}":
+                pages.fail(f"{what}: redirected to {pages.location}, not the report")
+            shown = pages.get(f"/reports/{key}", 200, f"{what}, followed")
+            if "cannot be edited here" not in shown:
+                pages.fail(f"{what}: no reason given on the report's page")
+        if expected == 404 and html != unknown_html:
+            pages.fail(f"{what}: the 404 differs from an unknown reference's")
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -375,6 +404,36 @@ def test_each_page_and_list_shows_a_viewer_what_the_table_says(app, world, viewe
     _workspaces(pages, world, viewer)
     assert pages.served > 0
     assert not pages.mismatches, "\n".join(pages.mismatches)
+
+
+def test_duplicate_hints_show_a_viewer_only_what_the_table_says(app, world):
+    """The hints fetched while the report form is typed (POST /reports/similar): typing a
+    report's own rare word finds it exactly when the viewer may see it (drafts are not
+    in the index); those who may not write reports are refused."""
+    with app.app_context():
+        outbox.drain()  # the index is built by the outbox, as in the portal
+    mismatches = []
+    for viewer in VIEWERS:
+        client = signed_in(app, world, viewer)
+        for spec in SPECS:
+            typed = {
+                "title": f"Probe {world.tokens[spec]}",
+                "devices-0-device_type": "ESME",
+                "devices-0-manufacturer_name": "Aldermoor Metering Ltd",
+            }
+            response = client.post("/reports/similar", data=typed)
+            if viewer not in AUTHORS:
+                if response.status_code != 403:
+                    mismatches.append(f"{viewer}: POST /reports/similar {response.status_code}")
+                break
+            html = response.get_data(as_text=True)
+            leaks = world.token_leaks(viewer, html)
+            if leaks:
+                mismatches.append(f"{viewer} typing {spec}'s word is shown {leaks}")
+            found = f'href="/reports/{world.keys[spec]}"' in html
+            if found != (sees(viewer, spec) and spec.state != S.draft):
+                mismatches.append(f"{viewer} typing {spec}'s word: found is {found}")
+    assert not mismatches, "\n".join(mismatches)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_everywhere(app, world):

@@ -8,7 +8,7 @@ from app.blueprints.report_form import build_report_form, stale_form
 from app.blueprints.submission import bp
 from app.blueprints.submission.forms import AnswerForm, SubmitReportForm
 from app.services import reports
-from app.services.errors import StaleEdit, ValidationFailed
+from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -27,9 +27,22 @@ def new():
     return render_template("submission/form.html", form=form, report=None), form_status(form)
 
 
+@bp.post("/similar")
+def similar():
+    """Duplicate hints for the form as typed so far (fetched by report_form.js, with the
+    form's CSRF token); an HTML fragment, empty until there is a title and a first Device."""
+    hints = reports.similar_to_input(current_user, build_report_form().to_input())
+    return render_template("submission/_similar.html", similar=hints, checked=hints is not None)
+
+
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 def edit(reference: str):
-    report = reports.get_visible(current_user, reference)
+    try:
+        report = reports.draft_for_editing(current_user, reference)  # 404 if not visible
+    except InvalidTransition as exc:
+        # Visible but not this user's draft: back to its page, saying why.
+        flash(exc.message, "info")
+        return redirect(url_for("records.detail", reference=reference))
     form = build_report_form(report=report)
     if form.add_device.data:
         form.add_empty_device()
