@@ -230,6 +230,7 @@ def edit_data(cast, report: Report, **changes) -> dict:
         "occurrence": report.occurrence.value,
         "impact": report.impact.value,
         "root_cause_status": report.root_cause_status.value,
+        "fix_known": "yes" if report.fix_type else "no",
         "fix_type": report.fix_type.value if report.fix_type else "",
         "fix_firmware": report.fix_firmware,
         "fix_description": report.fix_description,
